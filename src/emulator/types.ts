@@ -86,7 +86,12 @@ export type FaultKind =
   | 'keep-alive-idle'
   | 'silent-close'
   | 'other-device'
-  | 'busy';
+  | 'busy'
+  /** WebSocket upgrades answered 404, as a build without WebSocket support does. */
+  | 'ws-refuse'
+  /** WebSocket clients stay connected but receive nothing: no pushes, no `pong` text, no
+   *  protocol pongs. */
+  | 'ws-silent';
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -98,6 +103,10 @@ export interface FaultSpec {
   delayMs?: number;
   /** Only requests whose path starts with this are affected. */
   path?: string;
+  /** HTTP status of the `html-error` page (default 200, as a captive portal sends it). */
+  status?: number;
+  /** `info.mac` reported by the `other-device` fault (default `0123456789ab`). */
+  mac?: string;
 }
 
 export interface EmulatorStats {
@@ -107,7 +116,13 @@ export interface EmulatorStats {
   current: number;
   /** Highest `current` seen since the last reset. */
   maxConcurrent: number;
+  /** TCP connections accepted (HTTP and WebSocket, including ones reset at accept). */
   connections: number;
+  /** TCP connections open right now, WebSocket ones included. */
+  openConnections: number;
+  /** WebSocket clients connected right now. */
+  wsClients: number;
+  /** Requests that found the JSON buffer busy (503, no answer, or the 16.x queue reply). */
   busyReplies: number;
   postsByPath: Record<string, number>;
   getsByPath: Record<string, number>;
@@ -125,6 +140,16 @@ export interface EmulatorOptions {
   leds?: number;
   /** Added before each response: a fixed number or an inclusive [min, max] range, in ms. */
   latencyMs?: number | [number, number];
+  /** Minimum gap between WebSocket broadcasts in ms (firmware: 1000, 2000 on 0.13). */
+  wsBroadcastCooldownMs?: number;
+  /** Receive-inactivity timeout until a response starts, in ms (firmware: 3000). */
+  receiveTimeoutMs?: number;
+  /** How long a request waits for a busy JSON buffer before the busy reply, in ms
+   *  (firmware: 1000 on 0.13 and 0.14, 250 on 0.15 ESP32, 0 on 0.15 ESP8266). */
+  lockWaitMs?: number;
+  /** Safety close of a socket that stays idle after its response, in ms (default 10000;
+   *  real firmware never closes it). */
+  idleCloseMs?: number;
 }
 
 export interface Emulator {

@@ -1,7 +1,7 @@
 /**
  * Device profiles: the built-in one and captured ones read from a folder laid out like the
  * shared WLED fixtures (`state.json`, `info.json`, `eff.json`, `pal.json`, `fxdata.json`,
- * `palx/page-N.json`, and `../common/presets.json` beside the profile folders).
+ * `palx/page-N.json`, and `presets.json` in the folder or `../common/presets.json` beside it).
  */
 
 import * as fs from 'node:fs';
@@ -175,8 +175,12 @@ function loadCapturedProfile(folder: string): LoadedProfile {
   const info = deriveProfileInfo(path.basename(folder), String(infoDoc.ver), String(infoDoc.arch));
 
   const palettes = JSON.parse(palettesText) as string[];
+  // A recorded profile carries its device's own presets file; the shared capture folders
+  // keep one sample file beside the profile folders instead.
   const presetsText =
-    readOptionalText(path.join(folder, '..', 'common', 'presets.json')) ?? EMPTY_PRESETS;
+    readOptionalText(path.join(folder, 'presets.json')) ??
+    readOptionalText(path.join(folder, '..', 'common', 'presets.json')) ??
+    EMPTY_PRESETS;
 
   return {
     info,
