@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// `npm start`: runs Node-RED with this package installed and the demo flow deployed, wired to
+// the WLED emulator on 127.0.0.1 (or to a real device given by WLED_HOST).
+//
+// Environment:
+//   WLED_HOST      address of a real WLED device; the emulator is not started
+//   EMULATOR_PORT  port of the emulator (default 8080)
+//   PORT           port of the Node-RED editor (default 1880)
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const packageName = require(path.join(root, 'package.json')).name;
+const nodeFiles = Object.values(require(path.join(root, 'package.json'))['node-red'].nodes);
+
+const editorPort = Number(process.env.PORT || 1880);
+const emulatorPort = Number(process.env.EMULATOR_PORT || 8080);
+
+main().catch((err) => {
+  console.error(`npm start failed: ${err && err.stack ? err.stack : err}`);
+  process.exit(1);
+});
+
+async function main() {
+  buildIfNeeded();
+
+  let emulator;
+  let host = process.env.WLED_HOST;
+  if (host) {
+    console.log(`Using the WLED device at ${host}`);
+  } else {
+    const { startEmulator } = require(path.join(root, 'nodes', 'emulator', 'index.js'));
+    emulator = await startEmulator({ host: '127.0.0.1', port: emulatorPort });
+    host = `127.0.0.1:${emulator.port}`;
+    console.log(`WLED emulator running at ${emulator.url}`);
+  }
+
+  const userDir = prepareUserDir(host);
+  const nodeRed = startNodeRed(userDir);
+  let stopping = false;
+
+  const stop = async (code) => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    if (nodeRed.exitCode === null) {
+      nodeRed.kill('SIGINT');
+      await new Promise((resolve) => nodeRed.once('exit', resolve));
+    }
+    if (emulator) {
+      await emulator.close();
+    }
+    fs.rmSync(userDir, { recursive: true, force: true });
+    process.exit(code);
+  };
+
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  nodeRed.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`Node-RED stopped (exit code ${code})`);
+      void stop(code || 1);
+    }
+  });
+}
+
+/** Compiles the TypeScript sources when a node file is missing or older than any source. */
+function buildIfNeeded() {
+  const newestSource = newestMtime(path.join(root, 'src'));
+  const stale = nodeFiles.some((file) => {
+    const target = path.join(root, file);
+    return !fs.existsSync(target) || fs.statSync(target).mtimeMs < newestSource;
+  });
+  const iconsMissing = !fs.existsSync(path.join(root, 'nodes', 'icons'));
+  if (!stale && !iconsMissing) {
+    return;
+  }
+
+  console.log('Building the nodes (npm run build)…');
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+  // tsc writes the JavaScript even when it reports type errors. So the demo runs whenever the
+  // node files exist afterwards, whatever the exit code.
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) {
+    console.warn('The TypeScript build reported errors; trying to start anyway.');
+  }
+  spawnSync(process.execPath, [path.join(root, 'scripts', 'copy-icons.js')], { stdio: 'inherit' });
+
+  for (const file of nodeFiles) {
+    if (!fs.existsSync(path.join(root, file))) {
+      throw new Error(`The build did not produce ${file}; run "npm run build" and fix its errors`);
+    }
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const mtime = entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs;
+    newest = Math.max(newest, mtime);
+  }
+  return newest;
+}
+
+/**
+ * Creates a throwaway Node-RED user directory: this package linked into its node_modules,
+ * the demo flow (device host replaced) as its flows file and a settings file that keeps the
+ * editor on 127.0.0.1.
+ */
+function prepareUserDir(host) {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wled-jsonapi-demo-'));
+  fs.mkdirSync(path.join(userDir, 'node_modules'));
+  fs.symlinkSync(root, path.join(userDir, 'node_modules', packageName), 'junction');
+
+  const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'demo.json'), 'utf8'));
+  for (const node of flow) {
+    if (node.type === 'wled-jsonapi-device') {
+      node.host = host;
+    }
+  }
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow, null, 2));
+
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: editorPort,
+    flowFile: 'flows.json',
+    // The directory is deleted on exit, so there is nothing worth encrypting.
+    credentialSecret: false,
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    // Without this the editor requests consent to contact nodered.org for update checks.
+    telemetry: { enabled: false },
+    // The welcome tour would cover the demo flow on every start, as each user directory is new.
+    // No catalogue keeps the editor from fetching the node list from catalogue.nodered.org, so
+    // the demo talks to nothing but 127.0.0.1 (and WLED_HOST when given).
+    editorTheme: { tours: false, palette: { catalogues: [] } },
+  };
+  fs.writeFileSync(
+    path.join(userDir, 'settings.js'),
+    `module.exports = ${JSON.stringify(settings, null, 2)};\n`,
+  );
+
+  return userDir;
+}
+
+function startNodeRed(userDir) {
+  const redJs = require.resolve('node-red/red.js', { paths: [root] });
+  const child = spawn(
+    process.execPath,
+    [redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')],
+    { cwd: userDir, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+
+  let announced = false;
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    if (!announced && chunk.toString().includes('Started flows')) {
+      announced = true;
+      console.log(
+        `\nNode-RED editor: http://127.0.0.1:${editorPort}/  (Ctrl-C stops everything)\n`,
+      );
+    }
+  });
+  return child;
+}

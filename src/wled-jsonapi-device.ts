@@ -1,0 +1,116 @@
+/**
+ * Config node for one WLED device. It creates the device's only client when it starts, shares
+ * it with the flow nodes registered with it and closes it when it stops.
+ */
+
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+
+import { DeviceClient } from './lib/client';
+import type { DeviceTimeouts, Logger } from './lib/client/types';
+import { DEFAULT_TIMEOUTS } from './lib/client/types';
+import { WledError } from './lib/errors';
+import { parseHost } from './lib/wled/host';
+import { DEVICE_TYPE, registerAdminRoutes } from './lib/node/admin';
+import { DeviceHub } from './lib/node/device-hub';
+import type { DeviceConfigNode } from './lib/node/flow-node';
+
+interface DeviceNodeDef extends NodeDef {
+  host: string;
+  /** Timeouts in milliseconds, as text from the editor; empty means the default. */
+  connectTimeout?: string | number;
+  responseTimeout?: string | number;
+  totalTimeout?: string | number;
+  maxInFlight?: string | number;
+  minWriteSpacing?: string | number;
+}
+
+interface DeviceCredentials {
+  username?: string;
+  password?: string;
+}
+
+export = function (RED: NodeAPI): void {
+  function WledJsonApiDeviceNode(this: Node, config: DeviceNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this as DeviceConfigNode;
+    const credentials = (node.credentials ?? {}) as DeviceCredentials;
+    const name = config.name || config.host || node.id;
+    const translate = (key: string, substitutions?: Record<string, string | number>): string =>
+      RED._(key, substitutions);
+
+    let baseUrl: string;
+    try {
+      baseUrl = parseHost(config.host ?? '').baseUrl;
+    } catch (err) {
+      // Flow nodes show the problem as their status and fail their messages with it.
+      const configError = err as WledError;
+      node.error(RED._('errors.invalid-host', { message: configError.message }));
+      node.hub = new DeviceHub({ name, configError, translate });
+      return;
+    }
+
+    const client = new DeviceClient({
+      name,
+      baseUrl,
+      username: credentials.username || undefined,
+      password: credentials.password || undefined,
+      timeouts: timeoutsFrom(config),
+      maxInFlight: Number(config.maxInFlight) === 2 ? 2 : 1,
+      minWriteSpacingMs: numberOr(config.minWriteSpacing, 0, 0),
+      logger: nodeLogger(node),
+    });
+    node.hub = new DeviceHub({ name, client, translate });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const hub = node.hub;
+      node.hub = undefined;
+      hub
+        ?.close()
+        .catch((err: unknown) => node.warn(RED._('errors.close-failed', { error: String(err) })))
+        .finally(done);
+    });
+  }
+
+  RED.nodes.registerType(DEVICE_TYPE, WledJsonApiDeviceNode, {
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+    },
+  });
+
+  registerAdminRoutes(RED, runtimeLogger(RED));
+};
+
+function timeoutsFrom(config: DeviceNodeDef): DeviceTimeouts {
+  return {
+    connectMs: numberOr(config.connectTimeout, DEFAULT_TIMEOUTS.connectMs),
+    responseMs: numberOr(config.responseTimeout, DEFAULT_TIMEOUTS.responseMs),
+    totalMs: numberOr(config.totalTimeout, DEFAULT_TIMEOUTS.totalMs),
+  };
+}
+
+/** Reads a number from an editor field; empty text or a value below `min` gives the default. */
+function numberOr(value: string | number | undefined, fallback: number, min = 1): number {
+  const parsed = typeof value === 'number' ? value : Number.parseFloat(value ?? '');
+  return Number.isFinite(parsed) && parsed >= min ? parsed : fallback;
+}
+
+/** Writes the client's log lines through the node, so they carry its id and name. */
+function nodeLogger(node: Node): Logger {
+  return {
+    debug: (message) => node.debug(message),
+    log: (message) => node.log(message),
+    warn: (message) => node.warn(message),
+    error: (message) => node.error(message),
+  };
+}
+
+/** Logger for the short-lived clients of the admin probe routes, which belong to no node. */
+function runtimeLogger(RED: NodeAPI): Logger {
+  return {
+    debug: (message) => RED.log.debug(message),
+    log: (message) => RED.log.info(message),
+    warn: (message) => RED.log.warn(message),
+    error: (message) => RED.log.error(message),
+  };
+}
