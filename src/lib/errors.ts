@@ -112,6 +112,12 @@ export interface WledErrorDetails {
   bytesReceived?: number;
   /** Network or parser error code (ECONNREFUSED, HPE_INVALID_CHUNK_SIZE, ...). */
   code?: string;
+  /** Milliseconds from sending the last attempt to its first response byte. */
+  ttfbMs?: number;
+  /** Calls waiting in the device's lane when this one was queued. */
+  queueDepth?: number;
+  /** Writes folded into the request that carried this one (1 when it went alone). */
+  mergedWrites?: number;
   cause?: unknown;
 }
 

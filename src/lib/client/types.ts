@@ -7,6 +7,7 @@
 import type { ConnectionState, StateChange } from '../connection-state';
 import type { ErrorClass } from '../errors';
 import type { ResourceName } from '../wled/resources';
+import type { RecoveryOptions } from './lifecycle';
 
 /** The subset of a Node-RED node's logger the client writes to. */
 export interface Logger {
@@ -45,6 +46,12 @@ export interface DeviceClientOptions {
   queueLimit?: number;
   /** Smallest gap between the starts of two writes, in milliseconds (0 = none). */
   minWriteSpacingMs?: number;
+  /** How long `close()` lets the request on the wire finish before aborting it, in
+   *  milliseconds (default 1000). */
+  closeGraceMs?: number;
+  /** Thresholds and backoff of the connection states (defaults: unreachable after 3 failures,
+   *  connected after 3 clean responses, 500 ms to 30 s backoff, slow above 2000 ms). */
+  recovery?: Partial<RecoveryOptions>;
   logger: Logger;
 }
 

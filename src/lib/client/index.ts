@@ -1,0 +1,600 @@
+/**
+ * The per-device client: one transport (axios on an agentkeepalive agent), one request
+ * lane, one connection lifecycle. Every flow node of a device sends through the one
+ * `DeviceClient` its config node owns.
+ */
+
+import { EventEmitter } from 'node:events';
+import type { ConnectionState, StateChange } from '../connection-state';
+import { WledError, invalidInput, type ErrorClass, type WledErrorDetails } from '../errors';
+import { RESOURCE_PATHS, isResourceName, type ResourceName } from '../wled/resources';
+import { classifyPatch } from '../wled/state-patch';
+import { requestError, withDetails } from './classify';
+import { ClientCounters } from './counters';
+import { DeviceIdentity, type IdentityFinding } from './identity';
+import { RequestLane, type Caller, type Job, type JobOutcome } from './lane';
+import { ConnectionLifecycle, DEFAULT_RECOVERY, type RecoveryOptions } from './lifecycle';
+import { JobRunner } from './runner';
+import { Transport } from './transport';
+import {
+  DEFAULT_TIMEOUTS,
+  type DeviceClientApi,
+  type DeviceClientEvents,
+  type DeviceClientOptions,
+  type DeviceClientStats,
+  type DeviceTimeouts,
+  type EffectLists,
+  type RequestDiagnostics,
+  type RequestOptions,
+  type RequestResult,
+  type WledState,
+} from './types';
+import { validatorFor, expectStringList, expectObject } from './validate';
+
+export type { DeviceClientOptions } from './types';
+
+/** Default queue limit: jobs waiting behind the ones on the wire. */
+const DEFAULT_QUEUE_LIMIT = 20;
+
+/** Default grace for the request on the wire when the client closes, in milliseconds. */
+const DEFAULT_CLOSE_GRACE_MS = 1000;
+
+/** Smallest gap between write starts while the device is degraded, in milliseconds. A WLED
+ *  maintainer estimates that an ESP8266 handles about 10 requests per second, so a
+ *  struggling device gets at most half of that from one client. */
+const DEGRADED_WRITE_SPACING_MS = 200;
+
+export class DeviceClient implements DeviceClientApi {
+  readonly name: string;
+
+  private readonly options: DeviceClientOptions;
+  private readonly timeouts: DeviceTimeouts;
+  private readonly emitter = new EventEmitter();
+  private readonly transport: Transport;
+  private readonly lane: RequestLane;
+  private readonly lifecycle: ConnectionLifecycle;
+  private readonly closeController = new AbortController();
+  private readonly closeGraceMs: number;
+
+  private closePromise: Promise<void> | undefined;
+
+  private readonly identity = new DeviceIdentity();
+  private lists: EffectLists | undefined;
+  /** Bumped on reboot or version change, so lists fetched across one are not cached. */
+  private listsGeneration = 0;
+
+  private readonly counters = new ClientCounters();
+  private readonly runner: JobRunner;
+
+  constructor(options: DeviceClientOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+
+    const maxInFlight = options.maxInFlight === 2 ? 2 : 1;
+    this.transport = new Transport({
+      device: options.name,
+      baseUrl: options.baseUrl,
+      username: options.username,
+      password: options.password,
+      timeouts: this.timeouts,
+      maxSockets: maxInFlight,
+    });
+
+    const minSpacing = options.minWriteSpacingMs ?? 0;
+    this.lane = new RequestLane({
+      maxInFlight,
+      queueLimit: options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
+      writeSpacingMs: () =>
+        this.lifecycle.state === 'degraded'
+          ? Math.max(minSpacing, DEGRADED_WRITE_SPACING_MS)
+          : minSpacing,
+      run: (job) => this.runner.run(job),
+      complete: (job) => this.completeJob(job),
+    });
+
+    const recovery: RecoveryOptions = { ...DEFAULT_RECOVERY, ...options.recovery };
+    this.lifecycle = new ConnectionLifecycle(options.name, recovery, {
+      onChange: (change) => this.onStateChange(change),
+      probe: () => this.startProbe(),
+    });
+
+    this.runner = new JobRunner({
+      name: options.name,
+      timeouts: this.timeouts,
+      logger: options.logger,
+      transport: this.transport,
+      lifecycle: this.lifecycle,
+      identity: this.identity,
+      counters: this.counters,
+      closeSignal: this.closeController.signal,
+      observeDocument: (path, data) => this.observeDocument(path, data),
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.lifecycle.state;
+  }
+
+  on<E extends keyof DeviceClientEvents>(event: E, listener: DeviceClientEvents[E]): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  off<E extends keyof DeviceClientEvents>(event: E, listener: DeviceClientEvents[E]): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  read(resource: ResourceName, options: RequestOptions = {}): Promise<RequestResult<unknown>> {
+    if (!isResourceName(resource)) {
+      return Promise.reject(
+        invalidInput(
+          `Unknown resource ${JSON.stringify(resource)}; use one of ${Object.keys(RESOURCE_PATHS).join(', ')}`,
+        ),
+      );
+    }
+    return this.readPath(RESOURCE_PATHS[resource], options);
+  }
+
+  setState(patch: WledState, options: RequestOptions = {}): Promise<RequestResult<WledState>> {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      return Promise.reject(
+        invalidInput(`A state patch must be an object, not ${describe(patch)}`),
+      );
+    }
+
+    const rejection = this.rejectionBeforeQueue('POST', '/json/state', true);
+    if (rejection !== undefined) {
+      return Promise.reject(rejection);
+    }
+
+    // The client adds `"v": true` itself when it sends the merged patch.
+    const body = { ...patch };
+    delete body.v;
+    const notJson = jsonProblem(body);
+    if (notJson !== undefined) {
+      return Promise.reject(invalidInput(`The state patch cannot be sent as JSON: ${notJson}`));
+    }
+    const classification = classifyPatch(body);
+
+    return new Promise<RequestResult<WledState>>((resolve, reject) => {
+      const caller = this.createCaller<WledState>(
+        'POST',
+        '/json/state',
+        options.signal,
+        resolve,
+        reject,
+      );
+      if (caller === undefined) {
+        return;
+      }
+
+      if (classification.mergeable) {
+        const merged = this.lane.mergeWrite(body, caller);
+        if (merged !== undefined) {
+          this.watchCaller(merged, caller, options.signal);
+          return;
+        }
+      }
+
+      if (!classification.mergeable) {
+        this.options.logger.debug(
+          `${this.name}: write is a barrier in the lane: ${classification.reasons.join('; ')}`,
+        );
+      }
+      const job: Job = {
+        kind: 'write',
+        method: 'POST',
+        path: '/json/state',
+        patch: body,
+        writes: [{ caller, patch: body }],
+        classification,
+        validate: expectObject,
+        callers: [caller],
+        mergedWrites: 1,
+        started: false,
+      };
+      this.enqueueJob(job, caller, options.signal);
+    });
+  }
+
+  async effectLists(options: RequestOptions = {}): Promise<EffectLists> {
+    if (this.lists !== undefined) {
+      return this.lists;
+    }
+
+    const generation = this.listsGeneration;
+    const effects = (await this.readPath('/json/eff', options, expectStringList)).data as string[];
+    const palettes = (await this.readPath('/json/pal', options, expectStringList)).data as string[];
+
+    // WLED 0.13 has no /json/fxdata and responds with 501.
+    const fxdata = (await this.readPath('/json/fxdata', options, expectStringList, true)).data as
+      string[] | undefined;
+
+    const lists: EffectLists =
+      fxdata === undefined ? { effects, palettes } : { effects, palettes, fxdata };
+    if (generation === this.listsGeneration) {
+      this.lists = lists;
+    }
+    return lists;
+  }
+
+  stats(): DeviceClientStats {
+    return {
+      state: this.lifecycle.state,
+      since: this.lifecycle.since,
+      requests: this.counters.requests,
+      successes: this.counters.successes,
+      failuresByClass: { ...this.counters.failuresByClass },
+      retries: this.counters.retries,
+      mergedWrites: this.lane.mergedWrites,
+      queueDepth: this.lane.queueDepth,
+      inFlight: this.lane.inFlight,
+      lastError: this.counters.lastError,
+      latencyMs: this.counters.latencyMs,
+      mac: this.identity.mac,
+      version: this.identity.version,
+    };
+  }
+
+  /** Socket counts of the client's agent (active, idle in the pool, waiting for a socket). */
+  socketCounts(): { active: number; free: number; queued: number } {
+    return this.transport.socketCounts();
+  }
+
+  close(): Promise<void> {
+    this.closePromise ??= this.shutDown();
+    return this.closePromise;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Submitting work
+
+  private readPath(
+    path: string,
+    options: RequestOptions,
+    validate: (data: unknown) => string | undefined = validatorFor(path),
+    optional = false,
+  ): Promise<RequestResult<unknown>> {
+    const rejection = this.rejectionBeforeQueue('GET', path, false);
+    if (rejection !== undefined) {
+      return Promise.reject(rejection);
+    }
+
+    return new Promise<RequestResult<unknown>>((resolve, reject) => {
+      const caller = this.createCaller('GET', path, options.signal, resolve, reject);
+      if (caller === undefined) {
+        return;
+      }
+
+      const shared = this.lane.findSharedRead(path);
+      if (shared !== undefined) {
+        shared.callers.push(caller);
+        this.watchCaller(shared, caller, options.signal);
+        return;
+      }
+
+      const job: Job = {
+        kind: 'read',
+        method: 'GET',
+        path,
+        validate,
+        optional,
+        callers: [caller],
+        mergedWrites: 1,
+        started: false,
+      };
+      this.enqueueJob(job, caller, options.signal);
+    });
+  }
+
+  /** Returns the error a call gets without being queued, or undefined when it may queue. */
+  private rejectionBeforeQueue(
+    method: 'GET' | 'POST',
+    path: string,
+    write: boolean,
+  ): WledError | undefined {
+    const details: WledErrorDetails = { device: this.name, method, path, attempts: 0 };
+    const request = `${this.name}: ${method} ${path}`;
+
+    let error: WledError | undefined;
+    if (this.lifecycle.ended) {
+      error = new WledError('closed', `${request}: the device client is closed`, details);
+    } else if (write && this.lifecycle.state === 'wrong-device') {
+      error = new WledError(
+        'wrong-device',
+        `${request}: ${this.identity.describeOtherDevice()}`,
+        details,
+      );
+    } else if (this.lifecycle.failingFast) {
+      const next = this.lifecycle.nextProbeAt;
+      const when =
+        next === undefined ? 'now' : `in ${Math.max(0, Math.round((next - Date.now()) / 1000))} s`;
+      error = new WledError(
+        'unreachable',
+        `${request}: the device has not responded since ${new Date(this.lifecycle.since).toISOString()}, and the next check is ${when}`,
+        details,
+      );
+    }
+
+    if (error !== undefined) {
+      this.counters.recordFailure(error);
+    }
+    return error;
+  }
+
+  private createCaller<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    signal: AbortSignal | undefined,
+    resolve: (result: RequestResult<T>) => void,
+    reject: (error: WledError) => void,
+  ): Caller | undefined {
+    if (signal?.aborted) {
+      const error = new WledError(
+        'cancelled',
+        `${this.name}: ${method} ${path}: the request was aborted by its caller`,
+        { device: this.name, method, path, attempts: 0 },
+      );
+      this.counters.recordFailure(error);
+      reject(error);
+      return undefined;
+    }
+
+    return {
+      calledAt: Date.now(),
+      queueDepth: this.lane.queueDepth,
+      resolve: (data, diagnostics) => resolve({ data: data as T, diagnostics }),
+      reject,
+    };
+  }
+
+  /** Arms the caller's queue timer and abort listener for the job it waits on. */
+  private watchCaller(job: Job, caller: Caller, signal: AbortSignal | undefined): void {
+    const withdraw = (errorClass: ErrorClass, what: string): void => {
+      if (!job.callers.includes(caller)) {
+        return;
+      }
+      this.lane.withdraw(job, caller);
+      releaseCaller(caller);
+      const error = new WledError(errorClass, `${this.name}: ${job.method} ${job.path}: ${what}`, {
+        device: this.name,
+        method: job.method,
+        path: job.path,
+        attempts: job.started ? undefined : 0,
+        elapsedMs: Date.now() - caller.calledAt,
+      });
+      this.counters.recordFailure(error);
+      caller.reject(error);
+    };
+
+    // A caller waits in the queue no longer than the total deadline of a request.
+    if (!job.started) {
+      caller.queueTimer = setTimeout(
+        () => withdraw('timeout', `waited ${this.timeouts.totalMs} ms in the device's queue`),
+        this.timeouts.totalMs,
+      );
+    }
+    if (signal !== undefined) {
+      const onAbort = (): void => withdraw('cancelled', 'the request was aborted by its caller');
+      signal.addEventListener('abort', onAbort, { once: true });
+      caller.detachAbort = () => signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Queues a new job for its first caller, or rejects the caller when the queue is full.
+   *  Calls that share a read or merge into a write never reach this, so they are never
+   *  rejected for a full queue. */
+  private enqueueJob(job: Job, caller: Caller, signal: AbortSignal | undefined): void {
+    if (this.lane.full) {
+      const error = new WledError(
+        'overloaded',
+        `${this.name}: ${job.method} ${job.path}: ${this.lane.queueDepth} requests are already waiting for this device`,
+        { device: this.name, method: job.method, path: job.path, attempts: 0 },
+      );
+      this.counters.recordFailure(error);
+      caller.reject(error);
+      return;
+    }
+    this.watchCaller(job, caller, signal);
+    this.lane.enqueue(job);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Settling callers
+
+  private completeJob(job: Job): void {
+    const outcome: JobOutcome = job.outcome ?? {
+      error: requestError('closed', this.name, job, 'the device client was closed'),
+      attempts: 0,
+      reusedSocket: false,
+    };
+    const callers = job.callers.splice(0, job.callers.length);
+
+    if (outcome.error !== undefined) {
+      this.counters.recordCallError(outcome.error);
+    }
+
+    for (const caller of callers) {
+      releaseCaller(caller);
+      const diagnostics: RequestDiagnostics = {
+        method: job.method,
+        path: job.path,
+        attempts: outcome.attempts,
+        reusedSocket: outcome.reusedSocket,
+        ttfbMs: outcome.ttfbMs,
+        totalMs: Date.now() - caller.calledAt,
+        queueDepth: caller.queueDepth,
+        mergedWrites: job.mergedWrites,
+        status: outcome.status,
+        errorClass: outcome.error?.errorClass,
+      };
+      if (outcome.error === undefined) {
+        caller.resolve(outcome.data, diagnostics);
+      } else {
+        caller.reject(errorForCaller(outcome.error, diagnostics));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // What the responses show about the device
+
+  private observeDocument(path: string, data: unknown): void {
+    for (const finding of this.identity.observe(path, data)) {
+      this.applyFinding(finding);
+    }
+  }
+
+  private applyFinding(finding: IdentityFinding): void {
+    switch (finding.kind) {
+      case 'other-device':
+        this.options.logger.warn(
+          `${this.name}: the device at ${this.options.baseUrl} now reports MAC ${finding.mac} instead of ${finding.expectedMac}; writes are rejected until the node is redeployed`,
+        );
+        this.lifecycle.markWrongDevice(
+          `the device at the address reports MAC ${finding.mac} instead of ${finding.expectedMac}`,
+        );
+        return;
+      case 'reboot':
+        this.options.logger.log(
+          `${this.name}: the device rebooted (uptime ${finding.previousUptime} s before, ${finding.uptime} s now); effect and palette lists will be fetched again`,
+        );
+        this.dropLists();
+        this.emitter.emit('reboot', {
+          uptime: finding.uptime,
+          previousUptime: finding.previousUptime,
+        });
+        return;
+      case 'version-changed':
+        this.options.logger.log(
+          `${this.name}: the firmware version changed from ${finding.from} to ${finding.to}; effect and palette lists will be fetched again`,
+        );
+        this.dropLists();
+        return;
+    }
+  }
+
+  private dropLists(): void {
+    this.lists = undefined;
+    this.listsGeneration += 1;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Lifecycle
+
+  private onStateChange(change: StateChange): void {
+    this.options.logger.debug(
+      `${this.name}: connection ${change.from} -> ${change.to}: ${change.reason}${change.errorClass === undefined ? '' : ` (${change.errorClass})`}`,
+    );
+
+    if (change.to === 'unreachable') {
+      // Calls waiting for a device that does not respond would only time out one by one.
+      for (const job of this.lane.drain()) {
+        this.rejectJob(
+          job,
+          'unreachable',
+          'the device stopped responding before the request was sent',
+        );
+      }
+    }
+    this.emitter.emit('state', change);
+  }
+
+  private startProbe(): void {
+    const probe: Job = {
+      kind: 'probe',
+      method: 'GET',
+      path: RESOURCE_PATHS.info,
+      validate: validatorFor(RESOURCE_PATHS.info),
+      callers: [],
+      mergedWrites: 1,
+      started: false,
+    };
+    this.lane.enqueueFirst(probe);
+  }
+
+  private async shutDown(): Promise<void> {
+    this.lifecycle.beginClosing();
+
+    for (const job of this.lane.drain()) {
+      this.rejectJob(job, 'closed', 'the device client was closed before the request was sent');
+    }
+    this.lane.stop();
+
+    if (this.lane.inFlight > 0) {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, this.closeGraceMs);
+      });
+      await Promise.race([this.lane.whenIdle(), graceOver]);
+      clearTimeout(graceTimer);
+    }
+    this.closeController.abort();
+    await this.lane.whenIdle();
+
+    await this.transport.destroy();
+    this.lifecycle.markClosed();
+    this.emitter.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Errors and counters
+
+  private rejectJob(job: Job, errorClass: ErrorClass, what: string): void {
+    const callers = job.callers.splice(0, job.callers.length);
+    for (const caller of callers) {
+      releaseCaller(caller);
+      const error = new WledError(errorClass, `${this.name}: ${job.method} ${job.path}: ${what}`, {
+        device: this.name,
+        method: job.method,
+        path: job.path,
+        attempts: 0,
+        elapsedMs: Date.now() - caller.calledAt,
+      });
+      this.counters.recordFailure(error);
+      caller.reject(error);
+    }
+  }
+}
+
+function releaseCaller(caller: Caller): void {
+  clearTimeout(caller.queueTimer);
+  caller.queueTimer = undefined;
+  caller.detachAbort?.();
+  caller.detachAbort = undefined;
+}
+
+/** Copies a job's error with the figures of one caller: merged callers waited different times. */
+function errorForCaller(error: WledError, diagnostics: RequestDiagnostics): WledError {
+  return withDetails(error, {
+    attempts: diagnostics.attempts,
+    elapsedMs: diagnostics.totalMs,
+    reusedSocket: diagnostics.reusedSocket,
+    ttfbMs: diagnostics.ttfbMs,
+    queueDepth: diagnostics.queueDepth,
+    mergedWrites: diagnostics.mergedWrites,
+  });
+}
+
+/** Returns why `value` cannot be sent as JSON, or undefined when it can. */
+function jsonProblem(value: unknown): string | undefined {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
