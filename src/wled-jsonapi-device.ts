@@ -9,6 +9,8 @@ import { DeviceClient } from './lib/client';
 import type { DeviceTimeouts, Logger } from './lib/client/types';
 import { DEFAULT_TIMEOUTS } from './lib/client/types';
 import { WledError } from './lib/errors';
+import { DEFAULT_LIVE_SETTINGS, LiveDevice } from './lib/live';
+import { channelHealth, stateAndInfoReader } from './lib/live/client-reader';
 import { parseHost } from './lib/wled/host';
 import { DEVICE_TYPE, registerAdminRoutes } from './lib/node/admin';
 import { DeviceHub } from './lib/node/device-hub';
@@ -22,7 +24,16 @@ interface DeviceNodeDef extends NodeDef {
   totalTimeout?: string | number;
   maxInFlight?: string | number;
   minWriteSpacing?: string | number;
+  /** Milliseconds between `/json/si` polls while the WebSocket is down; empty means the default. */
+  pollInterval?: string | number;
+  /** Milliseconds between WebSocket heartbeat pings; empty means the default. */
+  heartbeat?: string | number;
+  /** Whether live state polls `/json/si` without trying the WebSocket (absent = false). */
+  pollOnly?: boolean;
 }
+
+/** Shortest poll and heartbeat interval accepted from the editor, in milliseconds. */
+const MIN_LIVE_INTERVAL_MS = 100;
 
 interface DeviceCredentials {
   username?: string;
@@ -49,17 +60,46 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    const client = new DeviceClient({
+    const timeouts = timeoutsFrom(config);
+    const logger = nodeLogger(node);
+    // Typed explicitly: the client and the feed refer to each other through callbacks.
+    const client: DeviceClient = new DeviceClient({
       name,
       baseUrl,
       username: credentials.username || undefined,
       password: credentials.password || undefined,
-      timeouts: timeoutsFrom(config),
+      timeouts,
       maxInFlight: Number(config.maxInFlight) === 2 ? 2 : 1,
       minWriteSpacingMs: numberOr(config.minWriteSpacing, 0, 0),
-      logger: nodeLogger(node),
+      // Marks the changes of this Node-RED's own writes for the state-changed nodes.
+      onWrite: (patch) => live.beginWrite(patch),
+      logger,
     });
-    node.hub = new DeviceHub({ name, client, translate });
+
+    // The feed opens its WebSocket only while a node subscribes, so creating it costs nothing.
+    const live: LiveDevice = new LiveDevice({
+      name,
+      baseUrl,
+      username: credentials.username || undefined,
+      password: credentials.password || undefined,
+      readStateAndInfo: stateAndInfoReader(client),
+      health: channelHealth(client),
+      logger,
+      useWebSocket: config.pollOnly !== true,
+      pollIntervalMs: numberOr(
+        config.pollInterval,
+        DEFAULT_LIVE_SETTINGS.pollIntervalMs,
+        MIN_LIVE_INTERVAL_MS,
+      ),
+      heartbeatMs: numberOr(
+        config.heartbeat,
+        DEFAULT_LIVE_SETTINGS.heartbeatMs,
+        MIN_LIVE_INTERVAL_MS,
+      ),
+      connectTimeoutMs: timeouts.connectMs,
+    });
+    client.on('state', (change) => live.followConnectionState(change));
+    node.hub = new DeviceHub({ name, client, live, translate });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       const hub = node.hub;

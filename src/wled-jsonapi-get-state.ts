@@ -4,18 +4,27 @@ import type { Node, NodeAPI } from 'node-red';
 
 import { invalidInput } from './lib/errors';
 import { setupFlowNode } from './lib/node/flow-node';
-import type { FlowNodeConfig } from './lib/node/flow-node';
+import type { DeviceConfigNode, FlowNodeConfig } from './lib/node/flow-node';
 import type { ResourceName } from './lib/wled/resources';
 import { isResourceName, RESOURCE_NAMES } from './lib/wled/resources';
 
 interface GetStateNodeDef extends FlowNodeConfig {
   resource?: string;
+  /** Milliseconds a cached live state may be old to answer without a request; empty or 0 = never. */
+  maxAge?: string | number;
 }
 
 export = function (RED: NodeAPI): void {
   function WledJsonApiGetStateNode(this: Node, config: GetStateNodeDef) {
     RED.nodes.createNode(this, config);
     const configured = isResourceName(config.resource) ? config.resource : 'state';
+    const maxAgeMs = Number(config.maxAge) > 0 ? Number(config.maxAge) : 0;
+
+    // Answering from the cache needs the device's live feed running, so this node keeps it on.
+    const live = (RED.nodes.getNode(config.device) as DeviceConfigNode | null)?.hub?.live;
+    const leaveLive =
+      maxAgeMs > 0 && live ? live.subscribe({ change: () => undefined }) : undefined;
+    this.on('close', () => leaveLive?.());
 
     const invalidResource = (value: unknown): Error =>
       invalidInput(
@@ -27,6 +36,15 @@ export = function (RED: NodeAPI): void {
 
     setupFlowNode(RED, this, config, async (msg, client) => {
       const resource = resourceFrom(msg.resource, configured, invalidResource);
+      const cached = maxAgeMs > 0 ? live?.latest : undefined;
+      if (cached && Date.now() - cached.updatedAt <= maxAgeMs) {
+        if (resource === 'state') {
+          return cached.state;
+        }
+        if (resource === 'info' && cached.info !== undefined) {
+          return cached.info;
+        }
+      }
       const { data } = await client.read(resource);
       return data;
     });

@@ -27,6 +27,7 @@ import {
   type RequestDiagnostics,
   type RequestOptions,
   type RequestResult,
+  type WledInfo,
   type WledState,
 } from './types';
 import { validatorFor, expectStringList, expectObject } from './validate';
@@ -158,8 +159,9 @@ export class DeviceClient implements DeviceClientApi {
       return Promise.reject(invalidInput(`The state patch cannot be sent as JSON: ${notJson}`));
     }
     const classification = classifyPatch(body);
+    const settleWrite = this.options.onWrite?.(body);
 
-    return new Promise<RequestResult<WledState>>((resolve, reject) => {
+    const result = new Promise<RequestResult<WledState>>((resolve, reject) => {
       const caller = this.createCaller<WledState>(
         'POST',
         '/json/state',
@@ -198,6 +200,14 @@ export class DeviceClient implements DeviceClientApi {
       };
       this.enqueueJob(job, caller, options.signal);
     });
+
+    if (settleWrite !== undefined) {
+      result.then(
+        ({ data }) => settleWrite(data),
+        () => settleWrite(),
+      );
+    }
+    return result;
   }
 
   async effectLists(options: RequestOptions = {}): Promise<EffectLists> {
@@ -237,6 +247,38 @@ export class DeviceClient implements DeviceClientApi {
       mac: this.identity.mac,
       version: this.identity.version,
     };
+  }
+
+  /**
+   * Reads `/json/si`, the state and info without the effect and palette lists that `/json`
+   * carries, through the lane. The live state feed polls with it while its WebSocket is down.
+   */
+  readStateAndInfo(
+    options: RequestOptions = {},
+  ): Promise<RequestResult<{ state: WledState; info: WledInfo }>> {
+    return this.readPath('/json/si', options, validatorFor(RESOURCE_PATHS.full)) as Promise<
+      RequestResult<{ state: WledState; info: WledInfo }>
+    >;
+  }
+
+  /**
+   * Feeds the live WebSocket's health into the connection state. A failure (connection refused,
+   * heartbeat timed out, closed for lack of memory) counts like a failed request. A delivered
+   * message counts as a success only before any request has completed, because afterwards
+   * request outcomes and the probe timer decide.
+   */
+  recordLiveChannel(error?: WledError): void {
+    if (this.lifecycle.ended) {
+      return;
+    }
+    if (error === undefined) {
+      if (this.lifecycle.state === 'idle') {
+        this.lifecycle.recordSuccess(0);
+      }
+      return;
+    }
+    this.counters.recordFailure(error);
+    this.lifecycle.recordFailure(error);
   }
 
   /** Socket counts of the client's agent (active, idle in the pool, waiting for a socket). */

@@ -52,6 +52,12 @@ export interface DeviceClientOptions {
   /** Thresholds and backoff of the connection states (defaults: unreachable after 3 failures,
    *  connected after 3 clean responses, 500 ms to 30 s backoff, slow above 2000 ms). */
   recovery?: Partial<RecoveryOptions>;
+  /**
+   * Called when a state write is accepted into the lane. The returned function receives the
+   * device's response (its new state), or nothing when the write failed. The live state feed
+   * uses it to mark the changes made by this client's own writes.
+   */
+  onWrite?: (patch: WledState) => (response?: WledState) => void;
   logger: Logger;
 }
 

@@ -9,6 +9,7 @@ import type { ConnectionState, StateChange } from '../connection-state';
 import { statusViewFor } from '../connection-state';
 import type { ErrorClass, WledError } from '../errors';
 import type { DeviceClientApi } from '../client/types';
+import type { LiveDevice } from '../live';
 
 /** A node status as `node.status()` takes it. */
 export interface NodeStatusView {
@@ -32,6 +33,8 @@ export interface DeviceHubOptions {
   /** Absent when the node's settings are invalid, and `configError` then gives the reason. */
   client?: DeviceClientApi;
   configError?: WledError;
+  /** The device's live state feed, which state-changed nodes subscribe to. */
+  live?: LiveDevice;
   translate: Translate;
   /** How long a failed request's error class stays on the node before the state returns. */
   failureStatusMs?: number;
@@ -45,6 +48,7 @@ export class DeviceHub {
   readonly name: string;
   readonly client?: DeviceClientApi;
   readonly configError?: WledError;
+  readonly live?: LiveDevice;
 
   private readonly translate: Translate;
   private readonly failureStatusMs: number;
@@ -56,6 +60,7 @@ export class DeviceHub {
     this.name = options.name;
     this.client = options.client;
     this.configError = options.configError;
+    this.live = options.live;
     this.translate = options.translate;
     this.failureStatusMs = options.failureStatusMs ?? DEFAULT_FAILURE_STATUS_MS;
 
@@ -101,13 +106,15 @@ export class DeviceHub {
     this.failureTimers.set(user.id, timer);
   }
 
-  /** Stops the status timers, detaches from the client and closes it. */
+  /** Stops the status timers and the live feed, detaches from the client and closes it. */
   async close(): Promise<void> {
     for (const id of [...this.failureTimers.keys()]) {
       this.clearFailureTimer(id);
     }
     this.users.clear();
 
+    // The feed's last poll runs through the client, so the feed stops first.
+    await this.live?.close();
     if (this.client) {
       this.client.off('state', this.onClientState);
       await this.client.close();
