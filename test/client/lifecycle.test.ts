@@ -133,6 +133,27 @@ describe('device client: connection lifecycle', () => {
     assert.ok(emulator.stats().getsByPath['/json/info'] >= 2, 'no probe reached the device');
   });
 
+  it('live message while unreachable probes at once', async () => {
+    // A backoff of a minute: only the live channel's message can start the probe in time.
+    harness = await startHarness({
+      client: {
+        recovery: { backoffBaseMs: 60_000, backoffMaxMs: 60_000, failuresToUnreachable: 1 },
+      },
+    });
+    const { client, emulator, changes } = harness;
+    await client.read('info');
+    emulator.inject({ kind: 'refuse-connections', count: 1 });
+    assert.equal((await rejection(client.read('state'))).errorClass, 'unreachable');
+    assert.equal(client.state, 'unreachable');
+
+    client.recordLiveChannel();
+    await waitFor(() => client.state === 'connected', 2000, 'the probe to reach the device');
+
+    const probing = changes.find((change) => change.to === 'probing');
+    assert.ok(probing, 'no probing state');
+    assert.match(probing.reason, /WebSocket/);
+  });
+
   it('queued calls fail when the device becomes unreachable', async () => {
     harness = await startHarness({
       client: {

@@ -264,8 +264,8 @@ export class DeviceClient implements DeviceClientApi {
   /**
    * Feeds the live WebSocket's health into the connection state. A failure (connection refused,
    * heartbeat timed out, closed for lack of memory) counts like a failed request. A delivered
-   * message counts as a success only before any request has completed, because afterwards
-   * request outcomes and the probe timer decide.
+   * message counts as a success only before any request has completed; afterwards request
+   * outcomes decide, and a message while the device is unreachable starts the probe at once.
    */
   recordLiveChannel(error?: WledError): void {
     if (this.lifecycle.ended) {
@@ -274,6 +274,8 @@ export class DeviceClient implements DeviceClientApi {
     if (error === undefined) {
       if (this.lifecycle.state === 'idle') {
         this.lifecycle.recordSuccess(0);
+      } else if (this.lifecycle.state === 'unreachable') {
+        this.lifecycle.probeNow('the WebSocket delivered a message, checking the device');
       }
       return;
     }

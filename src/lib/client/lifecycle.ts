@@ -162,6 +162,19 @@ export class ConnectionLifecycle {
     }
   }
 
+  /**
+   * Probes at once instead of waiting out the backoff, for when another channel to the device
+   * (its WebSocket) shows it is back. The probe's outcome decides the state, as usual.
+   */
+  probeNow(reason: string): void {
+    if (this.current !== 'unreachable') {
+      return;
+    }
+    this.clearProbeTimer();
+    this.transition('probing', reason);
+    this.hooks.probe();
+  }
+
   markWrongDevice(reason: string): void {
     if (this.ended || this.current === 'wrong-device') {
       return;
