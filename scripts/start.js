@@ -5,6 +5,7 @@
 // Environment:
 //   WLED_HOST      address of a real WLED device; the emulator is not started
 //   EMULATOR_PORT  port of the emulator (default 8080)
+//   CONTROL_PORT   port of the emulator's fault-control endpoint (default EMULATOR_PORT + 1)
 //   PORT           port of the Node-RED editor (default 1880)
 
 const { spawn, spawnSync } = require('node:child_process');
@@ -18,6 +19,7 @@ const nodeFiles = Object.values(require(path.join(root, 'package.json'))['node-r
 
 const editorPort = Number(process.env.PORT || 1880);
 const emulatorPort = Number(process.env.EMULATOR_PORT || 8080);
+const controlPort = Number(process.env.CONTROL_PORT || emulatorPort + 1);
 
 main().catch((err) => {
   console.error(`npm start failed: ${err && err.stack ? err.stack : err}`);
@@ -33,9 +35,13 @@ async function main() {
     console.log(`Using the WLED device at ${host}`);
   } else {
     const { startEmulator } = require(path.join(root, 'nodes', 'emulator', 'index.js'));
-    emulator = await startEmulator({ host: '127.0.0.1', port: emulatorPort });
+    emulator = await startEmulator({ host: '127.0.0.1', port: emulatorPort, controlPort });
     host = `127.0.0.1:${emulator.port}`;
     console.log(`WLED emulator running at ${emulator.url}`);
+    console.log(
+      `Fault control at ${emulator.controlUrl}, for example: ` +
+        `curl -X POST -d '{"kind":"refuse-connections","forMs":10000}' ${emulator.controlUrl}/faults`,
+    );
   }
 
   const userDir = prepareUserDir(host);
