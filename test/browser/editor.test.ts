@@ -255,14 +255,23 @@ describe('editor in a real browser', function () {
     );
     assert.match(text, / · \d+ ms$/);
 
+    // Closing the dialog makes the effect dialog reload its lists from the new host; the next
+    // test reads them, so this one waits for that load's answer.
+    const reloaded = page.waitForResponse((response) =>
+      new URL(response.url()).pathname.endsWith('/effects'),
+    );
     await page.click('#node-config-dialog-ok');
+    await reloaded;
   });
 
   it('effect dialog lists the device effects', async () => {
-    // Still in the effect dialog: closing the config dialog reloads the lists from the new host.
+    // Still in the effect dialog, whose lists now come from the new host.
     await page.waitForSelector('#wled-jsonapi-effect-select option[value="Fire 2012"]', {
       state: 'attached',
     });
+    await page.waitForFunction(
+      () => (document.querySelector('#wled-jsonapi-lists-note')?.textContent ?? '') === '',
+    );
 
     const expectedEffects = deviceList('/json/eff')
       .map((name, id) => ({ name, id }))
@@ -453,7 +462,10 @@ describe('editor in a real browser', function () {
       ),
     );
     await screenshot('11-effect-device-unreachable');
-    assert.match(await note.innerText(), /could not be read \(unreachable: /);
+    assert.match(
+      await note.innerText(),
+      /could not be read\. The values already set are kept\. unreachable: /,
+    );
     assert.equal(await page.locator('#node-input-effect').isVisible(), true);
     assert.equal(await page.inputValue('#node-input-effect'), 'Fire 2012');
     assert.equal(await page.locator('#wled-jsonapi-effect-select').isVisible(), false);
