@@ -11,7 +11,7 @@ import { DEFAULT_TIMEOUTS } from './lib/client/types';
 import { WledError } from './lib/errors';
 import { DEFAULT_LIVE_SETTINGS, LiveDevice } from './lib/live';
 import { channelHealth, stateAndInfoReader } from './lib/live/client-reader';
-import { parseHost } from './lib/wled/host';
+import { maskCredentials, parseHost } from './lib/wled/host';
 import { DEVICE_TYPE, registerAdminRoutes } from './lib/node/admin';
 import { DeviceHub } from './lib/node/device-hub';
 import type { DeviceConfigNode } from './lib/node/flow-node';
@@ -45,7 +45,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this as DeviceConfigNode;
     const credentials = (node.credentials ?? {}) as DeviceCredentials;
-    const name = config.name || config.host || node.id;
+    // The name goes into every log line and diagnostics message, so never a typed password.
+    const name = config.name || (config.host ? maskCredentials(config.host.trim()) : node.id);
     const translate = (key: string, substitutions?: Record<string, string | number>): string =>
       RED._(key, substitutions);
 

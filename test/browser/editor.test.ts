@@ -415,6 +415,16 @@ describe('editor in a real browser', function () {
     await page.waitForFunction(() =>
       (document.querySelector('#wled-jsonapi-test-result')?.textContent ?? '').includes(' LEDs'),
     );
+
+    // The status view shows the deployed client's counters.
+    await page.waitForFunction(() =>
+      (document.querySelector('#wled-jsonapi-stats')?.textContent ?? '').includes(' requests'),
+    );
+    const stats = await page.locator('#wled-jsonapi-stats').innerText();
+    assert.match(stats, /^connected since /);
+    assert.match(stats, /\d+ requests, \d+ answered/);
+    assert.match(stats, /Live state: websocket/);
+    await screenshot('12-config-status-view');
     await page.click('#node-config-dialog-cancel');
 
     await page.click('#node-dialog-cancel');

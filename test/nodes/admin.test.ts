@@ -78,6 +78,29 @@ describe('admin endpoints', function () {
     assert.equal(typeof res.body.rttMs, 'number');
   });
 
+  it('serves the counters of a deployed device', async () => {
+    const output = helper.getNode('out1');
+    const answered = new Promise<void>((resolve) => output.once('input', () => resolve()));
+    helper.getNode('n1').receive({ payload: null });
+    await answered;
+
+    const res = await helper.request().get('/wled-jsonapi/devices/dev/stats');
+
+    assert.equal(res.status, 200);
+    const client = res.body.client as { state: string; requests: number; successes: number };
+    assert.equal(client.state, 'connected');
+    assert.ok(client.requests >= 1, `requests: ${client.requests}`);
+    assert.equal(client.successes, client.requests);
+    assert.equal(res.body.live.mode, 'stopped');
+  });
+
+  it('answers 404 for the counters of an undeployed node', async () => {
+    const res = await helper.request().get('/wled-jsonapi/devices/not-there/stats');
+
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error, 'not-deployed');
+  });
+
   it('answers 404 for a node that is not deployed', async () => {
     const res = await helper.request().get('/wled-jsonapi/devices/not-there/effects');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { parseHost } from '../../src/lib/wled/host';
+import { maskCredentials, parseHost } from '../../src/lib/wled/host';
 import { assertInvalidInput } from './helpers';
 
 describe('parseHost', () => {
@@ -112,6 +112,26 @@ describe('parseHost', () => {
 
   it('names the rejected value', () => {
     assertInvalidInput(() => parseHost('192.0.2.10/json'), '"192.0.2.10/json"');
+  });
+
+  it('hides a password in the rejected value', () => {
+    for (const input of ['admin:s3cret@192.0.2.10', 'http://admin:s3cret@wled.local/x']) {
+      let message = '';
+      try {
+        parseHost(input);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      assert.ok(message.includes('***@'), message);
+      assert.ok(!message.includes('s3cret'), message);
+    }
+  });
+
+  it('masks user info only', () => {
+    assert.equal(maskCredentials('https://a:b@wled.local:8080'), 'https://***@wled.local:8080');
+    assert.equal(maskCredentials('a:b@192.0.2.10'), '***@192.0.2.10');
+    assert.equal(maskCredentials('wled.local/x@y'), 'wled.local/x@y');
+    assert.equal(maskCredentials('wled.local'), 'wled.local');
   });
 
   it('rejects a value that is not text', () => {

@@ -1,5 +1,6 @@
 /**
- * Admin HTTP endpoints the editor dialogs call to fill their lists and to test a connection.
+ * Admin HTTP endpoints the editor dialogs call to fill their lists, to test a connection and to
+ * show a deployed device node's counters.
  * Routes keyed by a deployed config node's id read through that node's client, so the editor
  * shares its cache and its request lane. The probe routes serve a config node that is not
  * deployed yet: they take a host, validate it, and only ever read WLED's fixed read paths.
@@ -36,8 +37,9 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
   const write = RED.auth.needsPermission(`${DEVICE_TYPE}.write`);
 
   RED.httpAdmin.get('/wled-jsonapi/devices/:id/:query', read, (req: Request, res: Response) => {
-    const query = queryFor(req, res);
-    if (!query) {
+    const isStats = req.params.query === 'stats';
+    const query = isStats ? undefined : queryFor(req, res);
+    if (!query && !isStats) {
       return;
     }
 
@@ -47,7 +49,12 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
       res.status(404).json({ error: 'not-deployed', message: 'The device node is not deployed' });
       return;
     }
-    if (!node.hub.client) {
+    if (isStats) {
+      // Counters and error messages only, so no credentials and no device state.
+      res.json({ client: node.hub.client?.stats(), live: node.hub.live?.stats() });
+      return;
+    }
+    if (!node.hub.client || !query) {
       sendError(res, node.hub.configError);
       return;
     }
@@ -91,7 +98,7 @@ function queryFor(req: Request, res: Response): Query | undefined {
   if (!query) {
     res.status(404).json({
       error: 'not-found',
-      message: `Unknown query "${name}": use effects, segments, presets or test`,
+      message: `Unknown query "${name}": use effects, segments, presets, test or stats`,
     });
   }
   return query;

@@ -72,8 +72,16 @@ export function parseHost(input: string): DeviceAddress {
   };
 }
 
+/**
+ * Replaces the user-info part of an address (`user:password@`) with `***@`, so an address
+ * typed with credentials can be shown in errors, logs and node names.
+ */
+export function maskCredentials(address: string): string {
+  return address.replace(/^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)[^/?#]*@/i, '$1***@');
+}
+
 function invalid(input: unknown, reason: string) {
-  const shown = typeof input === 'string' ? JSON.stringify(input) : String(input);
+  const shown = typeof input === 'string' ? JSON.stringify(maskCredentials(input)) : String(input);
   return invalidInput(`Invalid device address ${shown} (${reason}): ${ACCEPTED_FORMS}`);
 }
 
