@@ -14,6 +14,7 @@ import {
 } from './clients';
 import {
   alternate,
+  medianOf,
   ms,
   printTable,
   ratio,
@@ -75,14 +76,15 @@ export async function runOverhead(options: BenchOptions): Promise<BenchResult> {
         const contenders = clients.map((client) => contenderFor(client, kind));
         await warmUp(contenders, options.smoke ? 2 : 20);
 
+        const latency = pairedLatency(emulator, phase);
         const runs = await alternate(contenders, {
           rounds: phase.rounds,
           perRound: phase.perRound,
-          beforeOperation: pairedLatency(emulator, phase),
+          beforeOperation: latency?.beforeOperation,
         });
         const title = `Overhead: sequential ${kind}, emulator latency ${latencyLabel(phase.latencyMs)} (${profileNote})`;
-        summary.push(report(title, kind, phase, runs));
-        raw.push({ kind, latencyMs: phase.latencyMs, runs });
+        summary.push(report(title, kind, phase, runs, latency?.drawsUsed));
+        raw.push({ kind, latencyMs: phase.latencyMs, runs, drawsUsed: latency?.drawsUsed });
       }
     }
   } finally {
@@ -94,16 +96,19 @@ export async function runOverhead(options: BenchOptions): Promise<BenchResult> {
   return { summary, raw };
 }
 
+interface PairedLatency {
+  beforeOperation: (contender: Contender) => void;
+  /** Latency set for each operation, in ms, in the order of each contender's samples. */
+  drawsUsed: Map<string, number[]>;
+}
+
 /**
  * With a latency range, returns a hook that sets the emulator's latency before each request
  * from one list of draws that every contender walks through in the same order. Request k of
  * each client then waits the same time at the device, so the random latency does not add
  * noise to the ratios between clients.
  */
-function pairedLatency(
-  emulator: Emulator,
-  phase: Phase,
-): ((contender: Contender) => void) | undefined {
+function pairedLatency(emulator: Emulator, phase: Phase): PairedLatency | undefined {
   const range = phase.latencyMs;
   if (typeof range === 'number') {
     return undefined;
@@ -111,11 +116,16 @@ function pairedLatency(
   const draws = Array.from({ length: phase.rounds * phase.perRound }, () =>
     Math.round(range[0] + Math.random() * (range[1] - range[0])),
   );
-  const calls = new Map<string, number>();
-  return (contender) => {
-    const call = calls.get(contender.name) ?? 0;
-    calls.set(contender.name, call + 1);
-    emulator.setLatency(draws[call % draws.length]);
+  const drawsUsed = new Map<string, number[]>();
+  return {
+    drawsUsed,
+    beforeOperation: (contender) => {
+      const used = drawsUsed.get(contender.name) ?? [];
+      drawsUsed.set(contender.name, used);
+      const draw = draws[used.length % draws.length];
+      used.push(draw);
+      emulator.setLatency(draw);
+    },
   };
 }
 
@@ -148,13 +158,14 @@ function report(
   kind: OperationKind,
   phase: Phase,
   runs: ContenderRun[],
+  drawsUsed?: Map<string, number[]>,
 ): SummaryLine {
   const bare = summarize(runs[1].samples.map((sample) => sample.ms));
   const rows = runs.map((run) => {
     const stats = summarize(run.samples.map((sample) => sample.ms));
     const failures = run.samples.filter((sample) => !sample.ok).length;
     const perSecond = (run.samples.length / run.elapsedMs) * 1000;
-    return [
+    const row = [
       run.name,
       String(stats.count),
       String(failures),
@@ -164,27 +175,31 @@ function report(
       ratio(stats.medianMs / bare.medianMs),
       ratio(stats.p99Ms / bare.p99Ms),
     ];
+    if (drawsUsed !== undefined) {
+      row.push(ms(medianAboveLatency(run, drawsUsed.get(run.name) ?? [])));
+    }
+    return row;
   });
-  printTable(
-    title,
-    [
-      'client',
-      'requests',
-      'failed',
-      'median ms',
-      'p99 ms',
-      'req/s',
-      'median vs http',
-      'p99 vs http',
-    ],
-    rows,
-    [
-      `${phase.rounds} alternating rounds of ${phase.perRound} requests per client`,
-      ...(typeof phase.latencyMs === 'number'
-        ? []
-        : ['latency drawn per request, the same sequence of draws for every client']),
-    ],
-  );
+
+  const header = [
+    'client',
+    'requests',
+    'failed',
+    'median ms',
+    'p99 ms',
+    'req/s',
+    'median vs http',
+    'p99 vs http',
+  ];
+  const notes = [`${phase.rounds} alternating rounds of ${phase.perRound} requests per client`];
+  if (drawsUsed !== undefined) {
+    header.push('median ms above latency');
+    notes.push(
+      'latency drawn per request, the same sequence of draws for every client',
+      '"above latency": median over requests of (request time - latency drawn for it), the time the client and the emulator add',
+    );
+  }
+  printTable(title, header, rows, notes);
 
   const ours = summarize(runs[0].samples.map((sample) => sample.ms));
   const value = ours.medianMs / bare.medianMs;
@@ -195,4 +210,12 @@ function report(
     target: `<= ${TARGET_RATIO.toFixed(2)}x`,
     met: value <= TARGET_RATIO,
   };
+}
+
+/** Median of each request's time minus the emulator latency set for that request, in ms. */
+function medianAboveLatency(run: ContenderRun, draws: number[]): number {
+  if (draws.length !== run.samples.length) {
+    return NaN;
+  }
+  return medianOf(run.samples.map((sample, k) => sample.ms - draws[k]));
 }

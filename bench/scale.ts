@@ -375,7 +375,7 @@ export async function runScale(options: BenchOptions): Promise<BenchResult> {
         ['deploy time, first in the process', `${ms(firstDeployMs)} ms`],
         ['deploy time, after one undeploy', `${ms(deployMs)} ms`],
         ['heap per idle device', bytes(perDevice.heap)],
-        ['RSS per idle device', bytes(perDevice.rss)],
+        ['RSS per idle device (unreliable, see notes)', bytes(perDevice.rss)],
         ['requests during idle', String(requestsWhileIdle)],
         ['get-state requests/s, all devices', perSecond.toFixed(0)],
         [
@@ -409,6 +409,7 @@ export async function runScale(options: BenchOptions): Promise<BenchResult> {
       ],
       [
         `memory: idle ${setting.idleMs} ms after the second deploy, minus the same reading with only the counter nodes deployed just before${forceGc === undefined ? ' (no forced GC: the figures include garbage)' : ', both after a forced GC'}`,
+        'RSS also moves with memory the allocator keeps or returns to the OS, by MiBs between readings, so its difference can be negative; the heap figure is the per-device cost',
         `load: each get-state node keeps one message in flight for ${setting.loadMs} ms`,
         `redeploy under load: after ${setting.busyLoadMs} ms of the same load; handles counted ${setting.settleMs} ms later`,
         'sockets/timers: TCP sockets and timers of the Node-RED process (process.getActiveResourcesInfo)',
