@@ -6,9 +6,11 @@ import {
   buildFlow,
   capturedProfiles,
   emulatorFor,
+  functionNode,
   getNode,
   helper,
   Inbox,
+  payloadFunction,
   settle,
 } from './helpers';
 
@@ -84,6 +86,29 @@ describe('wled-jsonapi-effect node', function () {
     assert.equal(seg.sx, 200);
     assert.equal(seg.ix, 50);
     assert.equal(segments()[0].fx, fx);
+  });
+
+  it('accepts an object from a function node', async () => {
+    emulator = await emulatorFor('builtin');
+    const flow = buildFlow(`127.0.0.1:${emulator.port}`, EFFECT);
+    flow.push(payloadFunction('{ effect: "Rainbow", speed: 10 }'));
+    await helper.load([functionNode(), ...allNodes], flow);
+    const out1 = new Inbox('out1');
+
+    getNode('fn').receive({ payload: null });
+    await out1.at(0);
+
+    assert.equal(segments()[0].fx, effectNames().indexOf('Rainbow'));
+    assert.equal(segments()[0].sx, 10);
+  });
+
+  it('takes a number payload as an effect id', async () => {
+    const { out1 } = await loadWith('builtin', { effect: 'Solid' });
+
+    getNode('n1').receive({ payload: 2 });
+    await out1.at(0);
+
+    assert.equal(segments()[0].fx, 2);
   });
 
   it('matches effect and palette names in any case', async () => {

@@ -74,6 +74,28 @@ export const setStateNode = loadCompiled('wled-jsonapi-set-state');
 export const effectNode = loadCompiled('wled-jsonapi-effect');
 export const allNodes = [deviceNode, getStateNode, setStateNode, effectNode];
 
+/** Node-RED's own function node, whose code runs in a separate V8 context. */
+export function functionNode(): NodeModule {
+  const file = require.resolve('@node-red/nodes/core/function/10-function.js', {
+    paths: [nodeRedPackageDir()],
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as NodeModule;
+}
+
+/** A function node `fn` that sets `msg.payload` with `code` and passes the message to `n1`. */
+export function payloadFunction(code: string): FlowNode {
+  return {
+    id: 'fn',
+    z: 'tab',
+    type: 'function',
+    name: 'builds the payload',
+    func: `msg.payload = ${code};\nreturn msg;`,
+    outputs: 1,
+    wires: [['n1']],
+  };
+}
+
 /** Captured firmware profiles next to the repository; empty when the folder is absent. */
 export function capturedProfiles(): string[] {
   if (!fs.existsSync(fixturesDir)) {

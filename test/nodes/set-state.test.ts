@@ -6,9 +6,11 @@ import {
   buildFlow,
   capturedProfiles,
   emulatorFor,
+  functionNode,
   getNode,
   helper,
   Inbox,
+  payloadFunction,
   settle,
 } from './helpers';
 
@@ -40,6 +42,23 @@ describe('wled-jsonapi-set-state node', function () {
   function deviceState(): Record<string, unknown> {
     return emulator.device.snapshot().state;
   }
+
+  it('accepts an object from a function node', async () => {
+    emulator = await emulatorFor('builtin');
+    const flow = buildFlow(`127.0.0.1:${emulator.port}`, SET_STATE);
+    flow.push(payloadFunction('{ bri: 100, seg: [{ id: 0, fx: 9 }] }'));
+    await helper.load([functionNode(), ...allNodes], flow);
+    const out1 = new Inbox('out1');
+    const caught = new Inbox('caught');
+
+    getNode('fn').receive({ payload: null });
+    const msg = await out1.at(0);
+
+    assert.equal((msg.payload as { bri: number }).bri, 100);
+    assert.equal(deviceState().bri, 100);
+    assert.equal((deviceState().seg as Array<{ fx: number }>)[0].fx, 9);
+    assert.equal(caught.messages.length, 0);
+  });
 
   it('applies every shorthand payload', async () => {
     const { out1 } = await loadWith('builtin');

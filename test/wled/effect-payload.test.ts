@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import vm from 'node:vm';
 
 import { buildEffectPatch, parseEffectInput } from '../../src/lib/wled/effect-payload';
 import { assertInvalidInput, readFixture } from './helpers';
@@ -31,6 +32,19 @@ describe('parseEffectInput', () => {
       effect: 'Rainbow',
       speed: 10,
     });
+  });
+
+  it('treats a number payload up to 255 as an effect id', () => {
+    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 9), { effect: 9 });
+    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 0), { effect: 0 });
+    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 256), { effect: 'Solid' });
+    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 9.5), { effect: 'Solid' });
+  });
+
+  it('accepts an object from another V8 context', () => {
+    const payload: unknown = vm.runInNewContext('({ effect: "Rainbow", speed: 10 })');
+
+    assert.deepEqual(parseEffectInput({}, payload), { effect: 'Rainbow', speed: 10 });
   });
 
   it('lets payload fields override the editor', () => {

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
+import vm from 'node:vm';
 
 import { parseSetStatePayload } from '../../src/lib/wled/set-state-payload';
 import { assertInvalidInput, FIXTURE_PROFILES, readFixture } from './helpers';
 
 describe('parseSetStatePayload', () => {
+  it('accepts an object from another V8 context', () => {
+    // A Node-RED function node builds its objects in a context of its own.
+    const payload: unknown = vm.runInNewContext('({ bri: 100, seg: [{ id: 0, fx: 9 }] })');
+
+    // The patch keeps the caller's objects, so it is compared as JSON, not by prototype.
+    const patch = JSON.parse(JSON.stringify(parseSetStatePayload(payload))) as unknown;
+    assert.deepEqual(patch, { bri: 100, seg: [{ id: 0, fx: 9 }] });
+  });
+
   describe('shorthands', () => {
     const cases: Array<[unknown, Record<string, unknown>]> = [
       [true, { on: true }],

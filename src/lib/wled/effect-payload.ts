@@ -29,6 +29,9 @@ export interface NameLists {
   palettes: string[];
 }
 
+/** Highest effect id: WLED stores `fx` in 8 bits. */
+const MAX_EFFECT_ID = 255;
+
 const PAYLOAD_FIELDS = ['effect', 'speed', 'intensity', 'palette', 'colors', 'segment'];
 
 /**
@@ -36,9 +39,9 @@ const PAYLOAD_FIELDS = ['effect', 'speed', 'intensity', 'palette', 'colors', 'se
  *
  * `payload` may be a plain object with any of effect, speed, intensity, palette, colors and
  * segment (a number or an array of numbers). A non-empty string names an effect or gives
- * its id. Anything else carries no settings, and then the editor settings apply alone:
- * undefined, null, an empty string, or a number or boolean such as an inject node's
- * timestamp. Empty editor fields (`""`, null, undefined) count as unset, and the
+ * its id, and so does a whole number from 0 to 255 (WLED's effect ids are 8-bit). Anything
+ * else carries no settings, and then the editor settings apply alone: undefined, null, an
+ * empty string, a boolean, or any other number, such as an inject node's timestamp. Empty editor fields (`""`, null, undefined) count as unset, and the
  * editor's numeric fields may be numeric strings, as Node-RED stores them.
  */
 export function parseEffectInput(config: EffectSettings, payload: unknown): EffectSettings {
@@ -50,6 +53,8 @@ export function parseEffectInput(config: EffectSettings, payload: unknown): Effe
 
   if (typeof payload === 'string' && payload.trim() !== '') {
     settings.effect = checkNameOrId('effect', payload.trim(), 'msg.payload');
+  } else if (isWholeNumber(payload, 0, MAX_EFFECT_ID)) {
+    settings.effect = payload;
   } else if (isPlainObject(payload)) {
     const unknown = Object.keys(payload).filter((key) => !PAYLOAD_FIELDS.includes(key));
     if (unknown.length > 0) {

@@ -40,12 +40,23 @@ export function invalidValue(
   return invalidInput(`Invalid ${label} ${describeValue(value)} in ${path}: use ${accepted}`);
 }
 
+/**
+ * Returns whether `value` is an object literal or `Object.create(null)`. Objects built in a
+ * Node-RED function node come from another V8 context with its own `Object.prototype`, so the
+ * check accepts any prototype that is itself a root prototype, not only this context's.
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return false;
   }
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === null || prototype === Object.prototype) {
+    return true;
+  }
+  return (
+    Object.getPrototypeOf(prototype) === null &&
+    Object.prototype.toString.call(value) === '[object Object]'
+  );
 }
 
 export function isWholeNumber(value: unknown, min: number, max: number): value is number {
