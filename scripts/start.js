@@ -32,6 +32,14 @@ async function main() {
   let emulator;
   let host = process.env.WLED_HOST;
   if (host) {
+    // The same check the device node makes, so a typo stops here instead of in the flow.
+    const { parseHost } = require(path.join(root, 'nodes', 'lib', 'wled', 'host.js'));
+    try {
+      parseHost(host);
+    } catch (err) {
+      console.error(`WLED_HOST: ${err.message}`);
+      process.exit(2);
+    }
     console.log(`Using the WLED device at ${host}`);
   } else {
     const { startEmulator } = require(path.join(root, 'nodes', 'emulator', 'index.js'));
