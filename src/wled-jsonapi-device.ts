@@ -6,11 +6,12 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 
 import { DeviceClient } from './lib/client';
+import { DEFAULT_RECOVERY } from './lib/client/lifecycle';
 import type { DeviceTimeouts, Logger } from './lib/client/types';
 import { DEFAULT_TIMEOUTS } from './lib/client/types';
 import { WledError } from './lib/errors';
 import { DEFAULT_LIVE_SETTINGS, LiveDevice } from './lib/live';
-import { channelHealth, stateAndInfoReader } from './lib/live/client-reader';
+import { channelHealth, followClient, stateAndInfoReader } from './lib/live/client-reader';
 import { maskCredentials, parseHost } from './lib/wled/host';
 import { DEVICE_TYPE, registerAdminRoutes } from './lib/node/admin';
 import { DeviceHub } from './lib/node/device-hub';
@@ -24,6 +25,8 @@ interface DeviceNodeDef extends NodeDef {
   totalTimeout?: string | number;
   maxInFlight?: string | number;
   minWriteSpacing?: string | number;
+  /** Whether responses are parsed with Node's lenient HTTP parser (absent = false). */
+  lenientParser?: boolean;
   /** Milliseconds between `/json/si` polls while the WebSocket is down; empty means the default. */
   pollInterval?: string | number;
   /** Milliseconds between WebSocket heartbeat pings; empty means the default. */
@@ -50,6 +53,31 @@ export = function (RED: NodeAPI): void {
     const translate = (key: string, substitutions?: Record<string, string | number>): string =>
       RED._(key, substitutions);
 
+    /** Reads a live interval from the editor and warns when a value below the minimum is
+     *  replaced by the default, instead of replacing it silently. */
+    const liveInterval = (
+      field: 'pollInterval' | 'heartbeat',
+      value: string | number | undefined,
+      fallback: number,
+    ): number => {
+      const parsed = typeof value === 'number' ? value : Number.parseFloat(value ?? '');
+      if (Number.isFinite(parsed) && parsed < MIN_LIVE_INTERVAL_MS) {
+        node.warn(
+          RED._(
+            field === 'pollInterval'
+              ? 'errors.poll-interval-too-short'
+              : 'errors.heartbeat-too-short',
+            {
+              value: String(value),
+              min: MIN_LIVE_INTERVAL_MS,
+              fallback,
+            },
+          ),
+        );
+      }
+      return numberOr(value, fallback, MIN_LIVE_INTERVAL_MS);
+    };
+
     let baseUrl: string;
     try {
       baseUrl = parseHost(config.host ?? '').baseUrl;
@@ -63,6 +91,8 @@ export = function (RED: NodeAPI): void {
 
     const timeouts = timeoutsFrom(config);
     const logger = nodeLogger(node);
+    // The client's probes and the feed's WebSocket reconnects share one backoff.
+    const recovery = { ...DEFAULT_RECOVERY };
     // Typed explicitly: the client and the feed refer to each other through callbacks.
     const client: DeviceClient = new DeviceClient({
       name,
@@ -72,6 +102,8 @@ export = function (RED: NodeAPI): void {
       timeouts,
       maxInFlight: Number(config.maxInFlight) === 2 ? 2 : 1,
       minWriteSpacingMs: numberOr(config.minWriteSpacing, 0, 0),
+      lenientParser: config.lenientParser === true,
+      recovery,
       // Marks the changes of this Node-RED's own writes for the state-changed nodes.
       onWrite: (patch) => live.beginWrite(patch),
       logger,
@@ -87,19 +119,17 @@ export = function (RED: NodeAPI): void {
       health: channelHealth(client),
       logger,
       useWebSocket: config.pollOnly !== true,
-      pollIntervalMs: numberOr(
+      pollIntervalMs: liveInterval(
+        'pollInterval',
         config.pollInterval,
         DEFAULT_LIVE_SETTINGS.pollIntervalMs,
-        MIN_LIVE_INTERVAL_MS,
       ),
-      heartbeatMs: numberOr(
-        config.heartbeat,
-        DEFAULT_LIVE_SETTINGS.heartbeatMs,
-        MIN_LIVE_INTERVAL_MS,
-      ),
+      heartbeatMs: liveInterval('heartbeat', config.heartbeat, DEFAULT_LIVE_SETTINGS.heartbeatMs),
       connectTimeoutMs: timeouts.connectMs,
+      reconnectBaseMs: recovery.backoffBaseMs,
+      reconnectMaxMs: recovery.backoffMaxMs,
     });
-    client.on('state', (change) => live.followConnectionState(change));
+    followClient(live, client);
     node.hub = new DeviceHub({ name, client, live, translate });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -2,7 +2,9 @@
 
 import type { Node, NodeAPI } from 'node-red';
 
+import type { WledInfo, WledState } from './lib/client/types';
 import { invalidInput } from './lib/errors';
+import type { CachedState } from './lib/live';
 import { setupFlowNode } from './lib/node/flow-node';
 import type { DeviceConfigNode, FlowNodeConfig } from './lib/node/flow-node';
 import type { ResourceName } from './lib/wled/resources';
@@ -37,13 +39,10 @@ export = function (RED: NodeAPI): void {
     setupFlowNode(RED, this, config, async (msg, client) => {
       const resource = resourceFrom(msg.resource, configured, invalidResource);
       const cached = maxAgeMs > 0 ? live?.latest : undefined;
-      if (cached && Date.now() - cached.updatedAt <= maxAgeMs) {
-        if (resource === 'state') {
-          return cached.state;
-        }
-        if (resource === 'info' && cached.info !== undefined) {
-          return cached.info;
-        }
+      const fromCache = cached === undefined ? undefined : cachedAnswer(resource, cached, maxAgeMs);
+      if (fromCache !== undefined) {
+        // A copy, so that a flow that edits its message cannot change the feed's cache.
+        return structuredClone(fromCache);
       }
       const { data } = await client.read(resource);
       return data;
@@ -52,6 +51,31 @@ export = function (RED: NodeAPI): void {
 
   RED.nodes.registerType('wled-jsonapi-get-state', WledJsonApiGetStateNode);
 };
+
+/**
+ * Returns the cached document for `resource` when it is young enough, undefined otherwise. The
+ * state's age counts from when it was last confirmed current (a live WebSocket's frames
+ * confirm it); the info's age counts from the push or poll that brought it.
+ */
+function cachedAnswer(
+  resource: ResourceName,
+  cached: CachedState,
+  maxAgeMs: number,
+): WledState | WledInfo | undefined {
+  const now = Date.now();
+  if (resource === 'state' && now - cached.confirmedAt <= maxAgeMs) {
+    return cached.state;
+  }
+  if (
+    resource === 'info' &&
+    cached.info !== undefined &&
+    cached.infoUpdatedAt !== undefined &&
+    now - cached.infoUpdatedAt <= maxAgeMs
+  ) {
+    return cached.info;
+  }
+  return undefined;
+}
 
 /** Picks `msg.resource` when present, the editor's choice otherwise. */
 function resourceFrom(
@@ -62,8 +86,10 @@ function resourceFrom(
   if (override === undefined || override === null || override === '') {
     return configured;
   }
-  if (!isResourceName(override)) {
+  // Letter case is ignored, as for the set-state shorthands ("ON", "Off").
+  const name = typeof override === 'string' ? override.trim().toLowerCase() : override;
+  if (!isResourceName(name)) {
     throw invalidResource(override);
   }
-  return override;
+  return name;
 }

@@ -40,7 +40,7 @@ export = function (RED: NodeAPI): void {
 function setupStateChangedNode(RED: NodeAPI, node: Node, config: StateChangedNodeDef): void {
   let filter: ChangeFilter;
   try {
-    filter = parseChangeFilter(config);
+    filter = parseChangeFilter(config, (value) => RED._('errors.invalid-segment', { value }));
   } catch (err) {
     node.error((err as Error).message);
     node.status({ fill: 'red', shape: 'ring', text: RED._('status.invalid-filter') });

@@ -34,7 +34,7 @@ interface ErrorClassInfo {
 export const ERROR_CLASS_INFO: Record<ErrorClass, ErrorClassInfo> = {
   'invalid-input': {
     retryable: false,
-    advice: 'Fix the message or the node settings; nothing was sent to the device.',
+    advice: 'Correct the value named above; nothing was sent to the device.',
   },
   stale: {
     retryable: true,
@@ -44,7 +44,7 @@ export const ERROR_CLASS_INFO: Record<ErrorClass, ErrorClassInfo> = {
   overloaded: {
     retryable: true,
     advice:
-      'The device is busy because too many requests reach it; send fewer requests or raise the minimum spacing between writes.',
+      'The device is busy because too many requests reach it; send fewer requests, for example through a delay node that limits the rate.',
   },
   dropped: {
     retryable: true,
@@ -62,7 +62,8 @@ export const ERROR_CLASS_INFO: Record<ErrorClass, ErrorClassInfo> = {
   },
   protocol: {
     retryable: false,
-    advice: 'The device sent HTTP that Node.js cannot parse; update the WLED firmware.',
+    advice:
+      'The device sent HTTP that Node.js cannot parse; update the WLED firmware, or turn on lenient HTTP parsing in the device node.',
   },
   unreachable: {
     retryable: false,

@@ -260,6 +260,21 @@ describe('device client: normal operation', () => {
     assert.equal(emulator.stats().requests, 0);
   });
 
+  it('patch over 16383 bytes sends nothing', async () => {
+    harness = await startHarness();
+    const { client, emulator } = harness;
+
+    // The body the client sends is {"bri":1,"n":"…","v":true}.
+    const overhead = JSON.stringify({ bri: 1, n: '', v: true }).length;
+    const largest = await client.setState({ bri: 1, n: 'x'.repeat(16383 - overhead) });
+    const error = await rejection(client.setState({ bri: 2, n: 'x'.repeat(16384 - overhead) }));
+
+    assert.equal(largest.data.bri, 1);
+    assert.equal(error.errorClass, 'invalid-input');
+    assert.match(error.message, /16384 bytes of JSON, but WLED accepts at most 16383/);
+    assert.equal(emulator.stats().postsByPath['/json/state'], 1);
+  });
+
   it('effect lists cached', async () => {
     harness = await startHarness();
     const { client, emulator } = harness;

@@ -247,6 +247,19 @@ describe('device client: faults', () => {
     assert.equal(client.state, 'connected');
   });
 
+  it('padded chunk sizes read with lenient parser', async () => {
+    harness = await startHarness({ client: { lenientParser: true } });
+    const { client, emulator } = harness;
+    await client.read('info');
+    emulator.inject({ kind: 'padded-chunks', count: 1 });
+
+    const result = await client.read('state');
+
+    // The same fault fails as a protocol error without the option (the test above).
+    assert.equal((result.data as { bri: number }).bri, deviceState(emulator).bri);
+    assert.equal(result.diagnostics.attempts, 1);
+  });
+
   it('never answers: read times out', async () => {
     harness = await startHarness();
     const { client, emulator } = harness;

@@ -5,6 +5,7 @@ import net from 'node:net';
 
 import { createDeviceModel } from '../../src/emulator/model';
 import { DeviceClient } from '../../src/lib/client';
+import { WledError } from '../../src/lib/errors';
 import {
   captureLogger,
   createClient,
@@ -152,6 +153,50 @@ describe('device client: connection lifecycle', () => {
     const probing = changes.find((change) => change.to === 'probing');
     assert.ok(probing, 'no probing state');
     assert.match(probing.reason, /WebSocket/);
+  });
+
+  it('live failures keep the announced probe time', async () => {
+    harness = await startHarness({
+      client: { recovery: { backoffBaseMs: 400, backoffMaxMs: 400, failuresToUnreachable: 1 } },
+    });
+    const { client, emulator, changes } = harness;
+    await client.read('info');
+    emulator.inject({ kind: 'refuse-connections', forMs: 60_000 });
+    await rejection(client.read('state'));
+    const wentUnreachableAt = Date.now();
+
+    // A WebSocket that keeps failing to reconnect reports each failure.
+    const refused = new WledError('unreachable', 'the WebSocket connection was refused');
+    const reports = setInterval(() => client.recordLiveChannel(refused), 50);
+    try {
+      await waitFor(() => changes.some((change) => change.to === 'probing'), 1000, 'the probe');
+    } finally {
+      clearInterval(reports);
+    }
+
+    assert.ok(Date.now() - wentUnreachableAt < 700, 'the probe was pushed back');
+  });
+
+  it('unreachable message keeps the first failure time', async () => {
+    harness = await startHarness({
+      client: { recovery: { backoffBaseMs: 100, backoffMaxMs: 100, failuresToUnreachable: 1 } },
+    });
+    const { client, emulator, changes } = harness;
+    await client.read('info');
+    emulator.inject({ kind: 'refuse-connections', forMs: 60_000 });
+    await rejection(client.read('state'));
+    const firstFailure = changes.find((change) => change.to === 'unreachable');
+    assert.ok(firstFailure);
+
+    await waitFor(
+      () => changes.filter((change) => change.to === 'unreachable').length >= 3,
+      2000,
+      'two failed probes',
+    );
+    const error = await rejection(client.read('state'));
+
+    const since = Date.parse(/since (\S+),/.exec(error.message)?.[1] ?? '');
+    assert.ok(Math.abs(since - firstFailure.at) <= 5, error.message);
   });
 
   it('queued calls fail when the device becomes unreachable', async () => {

@@ -1,5 +1,7 @@
 /** Shared setup of the live-state module tests: an emulator, a client and a recording listener. */
 
+import WebSocket from 'ws';
+
 import { startEmulator } from '../../src/emulator';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/types';
 import { DeviceClient } from '../../src/lib/client';
@@ -11,7 +13,7 @@ import {
   type LiveModeChange,
   type LiveOptions,
 } from '../../src/lib/live';
-import { stateAndInfoReader } from '../../src/lib/live/client-reader';
+import { channelHealth, followClient, stateAndInfoReader } from '../../src/lib/live/client-reader';
 
 /** Short settings so that fallbacks and recoveries happen within a test's time. */
 export const FAST_LIVE = {
@@ -54,20 +56,32 @@ export function clientFor(emulator: Emulator, logger: Logger): DeviceClient {
   });
 }
 
+/** Builds a feed wired to the client as the device node wires it: polls, health, events. */
 export function liveFor(
   emulator: Emulator,
   client: DeviceClient,
   logger: Logger,
   options: Partial<LiveOptions> = {},
 ): LiveDevice {
-  return new LiveDevice({
+  const live = new LiveDevice({
     name: 'test device',
     baseUrl: emulator.url,
     readStateAndInfo: stateAndInfoReader(client),
+    health: channelHealth(client),
     logger,
     ...FAST_LIVE,
     ...options,
   });
+  followClient(live, client);
+  return live;
+}
+
+/** Opens a WebSocket to the emulator, as another app would, and resolves once it is open. */
+export async function otherWebSocketClient(emulator: Emulator): Promise<WebSocket> {
+  const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/ws`);
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('open', resolve));
+  return socket;
 }
 
 /** Changes the emulated device with a plain HTTP POST, as another controller would. */

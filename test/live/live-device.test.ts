@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 
 import type { Emulator } from '../../src/emulator/types';
-import type { DeviceClient } from '../../src/lib/client';
+import { DeviceClient } from '../../src/lib/client';
+import { WledError } from '../../src/lib/errors';
 import type { LiveDevice } from '../../src/lib/live';
 import {
   FAST_LIVE,
@@ -10,6 +11,7 @@ import {
   Recorder,
   clientFor,
   liveFor,
+  otherWebSocketClient,
   postState,
   resourceCounts,
   startFastEmulator,
@@ -104,27 +106,163 @@ describe('live device feed', function () {
     assert.equal(recorder.modes.at(-1)?.to, 'websocket');
   });
 
-  it('reconnects after the device evicts its socket', async () => {
+  it('polls instead of reconnecting after an eviction', async () => {
     const recorder = await start();
     const before = recorder.modes.length;
 
-    // The firmware closes its oldest client once more than its limit are connected.
+    // The firmware closes its oldest client, this feed, once more than its limit are connected.
     const limit = emulator.device.profile.wsClientLimit;
     const others: WebSocket[] = [];
     for (let index = 0; index < limit; index += 1) {
-      const other = new WebSocket(`${emulator.url.replace('http', 'ws')}/ws`);
-      others.push(other);
-      await new Promise((resolve) => other.once('open', resolve));
+      others.push(await otherWebSocketClient(emulator));
     }
-    await recorder.reachedMode('disconnected', before);
-    others[0].close();
+    await recorder.reachedMode('polling', before);
+    await new Promise((resolve) => setTimeout(resolve, 5 * FAST_LIVE.pollIntervalMs));
 
+    assert.equal(live.mode, 'polling');
+    assert.equal(live.stats().clientLimitReached, true);
+    assert.equal(live.stats().webSocketOpens, 1, 'the feed reconnected while the device was full');
+    assert.ok(
+      others.every((other) => other.readyState === WebSocket.OPEN),
+      'a reconnect pushed out another client',
+    );
+    assert.ok(
+      logger.lines.some((line) =>
+        /^log test device: live state websocket -> polling: the device closed the WebSocket .*oldest client/.test(
+          line,
+        ),
+      ),
+      'the decision is logged with the device name',
+    );
+
+    // A free slot brings the WebSocket back without pushing anyone out.
+    others[0].close();
     await recorder.reachedMode('websocket', before);
+    assert.ok(others.slice(1).every((other) => other.readyState === WebSocket.OPEN));
+    assert.equal(live.stats().clientLimitReached, false);
     for (const other of others) {
       other.close();
     }
-    assert.equal(live.stats().webSocketFailures, 1);
-    assert.equal(live.stats().lastFailure?.errorClass, 'dropped');
+  });
+
+  it('frees the slot of a client it pushed out', async () => {
+    emulator = await startFastEmulator();
+    logger = new MemoryLogger();
+    client = clientFor(emulator, logger);
+    live = liveFor(emulator, client, logger);
+    const limit = emulator.device.profile.wsClientLimit;
+    const others: WebSocket[] = [];
+    for (let index = 0; index < limit; index += 1) {
+      others.push(await otherWebSocketClient(emulator));
+    }
+
+    const recorder = new Recorder();
+    live.subscribe(recorder);
+    await recorder.event((event) => event.resync === 'initial', 'the initial state');
+    await waitFor(
+      () => others[0].readyState === WebSocket.CLOSED,
+      'the device to evict the oldest',
+    );
+    await waitFor(
+      () => emulator.stats().wsClients === limit - 1,
+      'the feed to close its own socket and leave the slot free',
+    );
+    assert.equal(live.mode, 'polling');
+
+    // The evicted app comes back, and nobody is pushed out for it.
+    others[0] = await otherWebSocketClient(emulator);
+    await new Promise((resolve) => setTimeout(resolve, 5 * FAST_LIVE.pollIntervalMs));
+    assert.ok(others.every((other) => other.readyState === WebSocket.OPEN));
+    assert.equal(live.mode, 'polling');
+    assert.equal(emulator.stats().wsClients, limit);
+    for (const other of others) {
+      other.close();
+    }
+  });
+
+  it('stops on another device seen over the WebSocket', async () => {
+    const recorder = await start();
+    const before = recorder.modes.length;
+
+    // Only the push carries the other MAC: the feed makes no HTTP request while it is live.
+    emulator.inject({ kind: 'other-device', mac: '0123456789ab' });
+    await postState(emulator, { bri: 12 });
+    await recorder.reachedMode('disconnected', before);
+
+    assert.equal(recorder.modes.at(-1)?.errorClass, 'wrong-device');
+    assert.equal(client.state, 'wrong-device');
+    await waitFor(() => emulator.stats().wsClients === 0, 'the feed to close its WebSocket');
+    assert.ok(
+      recorder.events.every((event) => event.state.bri !== 12),
+      "the other device's state was reported as this device's",
+    );
+  });
+
+  it('probes an unreachable device on any push', async () => {
+    emulator = await startFastEmulator();
+    logger = new MemoryLogger();
+    // A long backoff, so that only the push can start the probe within the test.
+    client = new DeviceClient({
+      name: 'test device',
+      baseUrl: emulator.url,
+      timeouts: { connectMs: 300, responseMs: 600, totalMs: 900 },
+      recovery: { backoffBaseMs: 30_000, backoffMaxMs: 30_000 },
+      logger,
+    });
+    live = liveFor(emulator, client, logger);
+    const recorder = new Recorder();
+    live.subscribe(recorder);
+    await recorder.event((event) => event.resync === 'initial', 'the initial state');
+
+    // Three failed connections, as the WebSocket reports them, make the device unreachable.
+    for (let index = 0; index < 3; index += 1) {
+      client.recordLiveChannel(
+        new WledError('unreachable', 'test device: the connection failed (ECONNREFUSED)', {
+          device: 'test device',
+        }),
+      );
+    }
+    assert.equal(client.state, 'unreachable');
+
+    await postState(emulator, { bri: 21 });
+    await recorder.event((event) => event.state.bri === 21, 'the push');
+    await waitFor(() => client.state === 'connected', 'the probe after the push', 2000);
+  });
+
+  it('skips a poll that its own full queue rejected', async () => {
+    emulator = await startFastEmulator();
+    logger = new MemoryLogger();
+    client = new DeviceClient({
+      name: 'test device',
+      baseUrl: emulator.url,
+      timeouts: { connectMs: 300, responseMs: 2000, totalMs: 3000 },
+      queueLimit: 1,
+      logger,
+    });
+    live = liveFor(emulator, client, logger, { useWebSocket: false });
+    const recorder = new Recorder();
+    live.subscribe(recorder);
+    await recorder.event((event) => event.resync === 'initial', 'the initial state');
+    const modesBefore = recorder.modes.length;
+    const eventsBefore = recorder.events.length;
+
+    // One slow read on the wire and one in the queue: the next poll finds the queue full.
+    emulator.inject({ kind: 'delay-headers', path: '/json/eff', delayMs: 600, count: 2 });
+    const reads = Promise.all([client.read('effects'), client.read('palettes')]);
+    await waitFor(
+      () => (client.stats().failuresByClass.overloaded ?? 0) > 0,
+      'a poll rejected by the full queue',
+    );
+    await reads;
+    await new Promise((resolve) => setTimeout(resolve, 3 * FAST_LIVE.pollIntervalMs));
+
+    assert.deepEqual(
+      recorder.modes.slice(modesBefore).map((change) => change.to),
+      [],
+      'the feed changed its mode for a poll that never reached the device',
+    );
+    assert.equal(recorder.events.slice(eventsBefore).filter((e) => e.resync).length, 0);
+    assert.equal(live.stats().pollFailures, 0);
   });
 
   it('polls only when the WebSocket is turned off', async () => {

@@ -25,6 +25,20 @@ const stateChangedNode = require(
   path.join(repoRoot, 'nodes', 'wled-jsonapi-state-changed.js'),
 ) as unknown;
 const nodes = [...allNodes, stateChangedNode];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const functionNode = require('@node-red/nodes/core/function/10-function.js') as unknown;
+
+interface LogEntry {
+  level: number;
+  id?: string;
+  msg?: unknown;
+}
+
+/** Returns the runtime's log entries at `level` (20 error, 30 warn) since the flow loaded. */
+function logEntries(level: number): LogEntry[] {
+  const spy = (helper as unknown as { log(): { args: unknown[][] } }).log();
+  return spy.args.map((args) => args[0] as LogEntry).filter((entry) => entry.level === level);
+}
 
 type FlowNode = Record<string, unknown>;
 
@@ -290,6 +304,160 @@ describe('wled-jsonapi-state-changed node', function () {
     getNode('get').receive({ resource: 'effects' });
     const effects = await out1.at(1);
     assert.ok(Array.isArray(effects.payload), 'other resources are still read from the device');
+  });
+
+  it('hands out copies that flows cannot edit', async () => {
+    const device = await startEmulator();
+    const editor = {
+      id: 'edit',
+      z: 'tab',
+      type: 'function',
+      // Records what arrived, then edits the message in place as a careless flow would.
+      func: [
+        'msg.seen = { bri: msg.payload.bri, previousBri: msg.previous && msg.previous.bri, changed: msg.changed.slice() };',
+        'msg.payload.bri = 999;',
+        'msg.payload.seg[0].fx = 99;',
+        'if (msg.previous) { msg.previous.bri = 998; }',
+        'return msg;',
+      ].join('\n'),
+      outputs: 1,
+      wires: [['edit-out']],
+    };
+    const getState = {
+      id: 'get',
+      z: 'tab',
+      type: 'wled-jsonapi-get-state',
+      device: 'dev',
+      resource: 'state',
+      maxAge: '60000',
+      wires: [['get-out1'], []],
+    };
+    await helper.load(
+      [...nodes, functionNode],
+      flowWith(device, stateChanged('sc', { wires: [['edit'], ['sc-out2']] }), [
+        editor,
+        { id: 'edit-out', z: 'tab', type: 'helper' },
+        getState,
+        { id: 'get-out1', z: 'tab', type: 'helper' },
+      ]),
+    );
+    const edited = new Inbox('edit-out');
+    const answers = new Inbox('get-out1');
+    await edited.find(isResync);
+
+    getNode('get').receive({});
+    const first = await answers.at(0);
+    assert.equal(bri(first), 128, 'get-state returned the state a flow edited');
+    (first.payload as { bri: number }).bri = 997;
+    getNode('get').receive({});
+    assert.equal(bri(await answers.at(1)), 128, 'get-state returned its own edited answer');
+
+    await postState(device, { bri: 42 });
+    const change = await edited.find((msg) => (msg.seen as { bri: number }).bri === 42);
+    const seen = change.seen as { previousBri: number; changed: string[] };
+    assert.equal(seen.previousBri, 128);
+    assert.deepEqual(seen.changed, ['bri']);
+  });
+
+  it('answers from the cache while the WebSocket is quiet', async () => {
+    const device = await startEmulator();
+    const getState = {
+      id: 'get',
+      z: 'tab',
+      type: 'wled-jsonapi-get-state',
+      device: 'dev',
+      resource: 'state',
+      maxAge: '300',
+      wires: [['get-out1'], []],
+    };
+    await helper.load(
+      nodes,
+      flowWith(device, stateChanged('sc'), [
+        getState,
+        { id: 'get-out1', z: 'tab', type: 'helper' },
+      ]),
+    );
+    const out1 = new Inbox('get-out1');
+    await new Inbox('sc-out1').find(isResync);
+
+    // No change for twice the cache age: only heartbeat pongs (every 100 ms) arrive.
+    await settle(600);
+    getNode('get').receive({});
+    assert.equal(bri(await out1.at(0)), 128);
+    assert.equal(device.stats().getsByPath['/json/state'] ?? 0, 0, 'the state was read again');
+  });
+
+  it('ages the cached info on its own', async () => {
+    const device = await startEmulator();
+    const getInfo = {
+      id: 'get',
+      z: 'tab',
+      type: 'wled-jsonapi-get-state',
+      device: 'dev',
+      resource: 'info',
+      maxAge: '300',
+      wires: [['get-out1'], []],
+    };
+    const setState = {
+      id: 'set',
+      z: 'tab',
+      type: 'wled-jsonapi-set-state',
+      device: 'dev',
+      payload: 'payload',
+      payloadType: 'msg',
+      wires: [['set-out1'], []],
+    };
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'test' },
+      // Polls only, far apart, so that nothing but the write refreshes the cache.
+      deviceNode(device, { pollOnly: true, pollInterval: '60000' }),
+      ...stateChanged('sc'),
+      getInfo,
+      { id: 'get-out1', z: 'tab', type: 'helper' },
+      setState,
+      { id: 'set-out1', z: 'tab', type: 'helper' },
+    ];
+    await helper.load(nodes, flow);
+    await new Inbox('sc-out1').find(isResync);
+    const written = new Inbox('set-out1');
+    const out1 = new Inbox('get-out1');
+
+    await settle(500);
+    getNode('set').receive({ payload: { bri: 9 } });
+    await written.at(0);
+    const infoReads = device.stats().getsByPath['/json/info'] ?? 0;
+    getNode('get').receive({});
+    await out1.at(0);
+    assert.equal(
+      device.stats().getsByPath['/json/info'] ?? 0,
+      infoReads + 1,
+      'info older than the cache age was answered from the cache after a write',
+    );
+  });
+
+  it('reports an invalid segment with its value', async () => {
+    const device = await startEmulator();
+    await helper.load(nodes, flowWith(device, stateChanged('sc', { segment: 'two' })));
+
+    // The test runtime has no catalogue, so RED._ returns the key: the message is translated.
+    const errors = logEntries(20).filter((entry) => entry.id === 'sc');
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0].msg), /^errors\.invalid-segment\b/);
+  });
+
+  it('warns about a live interval below the minimum', async () => {
+    const device = await startEmulator();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'test' },
+      deviceNode(device, { pollInterval: '50', heartbeat: '20' }),
+    ];
+    await helper.load(nodes, flow);
+
+    const warnings = logEntries(30).filter((entry) => entry.id === 'dev');
+    assert.deepEqual(
+      warnings.map((entry) => entry.msg),
+      ['errors.poll-interval-too-short', 'errors.heartbeat-too-short'],
+    );
   });
 
   it('closes the WebSocket and timers on redeploy', async () => {

@@ -41,13 +41,38 @@ describe('live StateTracker', () => {
     assert.equal((event?.previous as { bri: number }).bri, 128);
   });
 
-  it('detects a reboot by uptime', () => {
+  it('resyncs once after a marked reboot', () => {
     const tracker = new StateTracker('dev', 2500, clock);
     tracker.observe({ state: stateWith(), info: { uptime: 500 } }, 'websocket');
+    tracker.markGap();
+    tracker.markReboot();
     const event = tracker.observe({ state: stateWith(), info: { uptime: 3 } }, 'websocket');
 
     assert.equal(event?.resync, 'reboot');
     assert.deepEqual(event?.changed, []);
+    assert.equal(tracker.observe({ state: stateWith(), info: { uptime: 4 } }, 'poll'), undefined);
+  });
+
+  it('leaves reboot detection to the client', () => {
+    const tracker = new StateTracker('dev', 2500, clock);
+    tracker.observe({ state: stateWith(), info: { uptime: 500 } }, 'websocket');
+
+    // Uptime going backwards alone is no resync: the client's identity check reports reboots.
+    assert.equal(
+      tracker.observe({ state: stateWith(), info: { uptime: 3 } }, 'websocket'),
+      undefined,
+    );
+  });
+
+  it('keeps the info age apart from the state age', () => {
+    const tracker = new StateTracker('dev', 2500, clock);
+    tracker.observe({ state: stateWith(), info: { uptime: 500 } }, 'poll');
+    now += 5000;
+    const settle = tracker.beginWrite({ bri: 3 });
+    settle(stateWith({ bri: 3 }));
+
+    assert.equal(tracker.latest?.updatedAt, 6000);
+    assert.equal(tracker.latest?.infoUpdatedAt, 1000);
   });
 
   it('resyncs once after a gap', () => {

@@ -11,7 +11,9 @@ import {
   buildFlow,
   closedPort,
   emulatorFor,
+  getNode,
   helper,
+  Inbox,
   nodeRedPackageDir,
   repoRoot,
 } from './helpers';
@@ -79,10 +81,9 @@ describe('admin endpoints', function () {
   });
 
   it('serves the counters of a deployed device', async () => {
-    const output = helper.getNode('out1');
-    const answered = new Promise<void>((resolve) => output.once('input', () => resolve()));
-    helper.getNode('n1').receive({ payload: null });
-    await answered;
+    const out1 = new Inbox('out1');
+    getNode('n1').receive({ payload: null });
+    await out1.at(0);
 
     const res = await helper.request().get('/wled-jsonapi/devices/dev/stats');
 
@@ -91,7 +92,7 @@ describe('admin endpoints', function () {
     assert.equal(client.state, 'connected');
     assert.ok(client.requests >= 1, `requests: ${client.requests}`);
     assert.equal(client.successes, client.requests);
-    assert.equal(res.body.live.mode, 'stopped');
+    assert.equal((res.body.live as { mode: string }).mode, 'stopped');
   });
 
   it('answers 404 for the counters of an undeployed node', async () => {

@@ -69,6 +69,10 @@ describe('wled-jsonapi-get-state node', function () {
     const presets = (await out1.at(4)).payload as Record<string, unknown>;
     assert.equal(typeof presets, 'object');
     assert.ok(!Array.isArray(presets));
+
+    node.receive({ resource: ' INFO ' });
+    const upperCase = (await out1.at(5)).payload as Record<string, unknown>;
+    assert.equal(typeof upperCase.ver, 'string');
   });
 
   it('uses the resource chosen in the editor', async () => {

@@ -27,8 +27,9 @@ export interface AttemptContext {
   timeouts: DeviceTimeouts;
 }
 
-/** Error codes of a connection that could not be opened: the request never reached the device. */
-const CONNECT_CODES = new Set([
+/** Error codes of a connection that could not be opened: the request never reached the device.
+ *  `ECONNRESET` is not one of them, because a reset needs a peer that accepted the connection. */
+const CONNECT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
@@ -38,6 +39,12 @@ const CONNECT_CODES = new Set([
   'EAI_AGAIN',
   'EADDRNOTAVAIL',
 ]);
+
+/** Returns whether a socket error code means that no connection to the device could be opened.
+ *  The HTTP client and the live WebSocket both classify such failures as `unreachable`. */
+export function isConnectFailure(code: string | undefined): boolean {
+  return code !== undefined && CONNECT_CODES.has(code);
+}
 
 /** Start of the firmware's overload reply. WLED 16.x sends it without the blank line that
  *  ends the header block, so Node never parses a response from it. */
@@ -102,7 +109,7 @@ export function classifyTransportError(
   if (observation.connectTimedOut) {
     return make('unreachable', `no connection within ${context.timeouts.connectMs} ms`);
   }
-  if (code !== undefined && CONNECT_CODES.has(code)) {
+  if (isConnectFailure(code)) {
     return make('unreachable', `the connection failed (${code})`);
   }
   if (code !== undefined && code.startsWith('HPE_')) {

@@ -45,6 +45,10 @@ const DEFAULT_CLOSE_GRACE_MS = 1000;
  *  struggling device gets at most half of that from one client. */
 const DEGRADED_WRITE_SPACING_MS = 200;
 
+/** Largest request body WLED's JSON handler takes: 16384 bytes or more are rejected with
+ *  400 or 413 (AsyncJson handler, 0.13 to 16.x). */
+const MAX_REQUEST_BODY_BYTES = 16383;
+
 export class DeviceClient implements DeviceClientApi {
   readonly name: string;
 
@@ -81,6 +85,7 @@ export class DeviceClient implements DeviceClientApi {
       password: options.password,
       timeouts: this.timeouts,
       maxSockets: maxInFlight,
+      lenientParser: options.lenientParser,
     });
 
     const minSpacing = options.minWriteSpacingMs ?? 0;
@@ -158,8 +163,18 @@ export class DeviceClient implements DeviceClientApi {
     if (notJson !== undefined) {
       return Promise.reject(invalidInput(`The state patch cannot be sent as JSON: ${notJson}`));
     }
+    const bytes = Buffer.byteLength(JSON.stringify({ ...body, v: true }));
+    if (bytes > MAX_REQUEST_BODY_BYTES) {
+      // NOTE: merged patches are not measured again; two large patches merged in the lane can
+      // still exceed the limit, and the device then answers 413 (class http).
+      return Promise.reject(
+        invalidInput(
+          `The state patch is ${bytes} bytes of JSON, but WLED accepts at most ${MAX_REQUEST_BODY_BYTES} bytes per request; split it into several messages`,
+        ),
+      );
+    }
     const classification = classifyPatch(body);
-    const settleWrite = this.options.onWrite?.(body);
+    const settleWrite = this.beginWriteHook(body);
 
     const result = new Promise<RequestResult<WledState>>((resolve, reject) => {
       const caller = this.createCaller<WledState>(
@@ -203,11 +218,31 @@ export class DeviceClient implements DeviceClientApi {
 
     if (settleWrite !== undefined) {
       result.then(
-        ({ data }) => settleWrite(data),
-        () => settleWrite(),
+        ({ data }) => this.settleWriteHook(settleWrite, data),
+        () => this.settleWriteHook(settleWrite),
       );
     }
     return result;
+  }
+
+  /** Calls the `onWrite` hook; a hook that throws is logged and the write goes on without it. */
+  private beginWriteHook(patch: WledState): ((response?: WledState) => void) | undefined {
+    try {
+      return this.options.onWrite?.(patch);
+    } catch (error) {
+      this.options.logger.error(`${this.name}: the write hook failed: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Calls the function the `onWrite` hook returned; it runs detached from the caller's
+   *  promise, so a throw is logged here instead of becoming an unhandled rejection. */
+  private settleWriteHook(settle: (response?: WledState) => void, response?: WledState): void {
+    try {
+      settle(response);
+    } catch (error) {
+      this.options.logger.error(`${this.name}: settling the write hook failed: ${String(error)}`);
+    }
   }
 
   async effectLists(options: RequestOptions = {}): Promise<EffectLists> {
@@ -262,10 +297,11 @@ export class DeviceClient implements DeviceClientApi {
   }
 
   /**
-   * Feeds the live WebSocket's health into the connection state. A failure (connection refused,
-   * heartbeat timed out, closed for lack of memory) counts like a failed request. A delivered
-   * message counts as a success only before any request has completed; afterwards request
-   * outcomes decide, and a message while the device is unreachable starts the probe at once.
+   * Feeds the live WebSocket's health into the connection state. A failure (connection refused
+   * or timed out, closed for lack of memory) counts like a failed request in the state but not
+   * in the request counters; the live feed counts its own failures. A delivered message counts
+   * as a success only before any request has completed. Afterwards request outcomes decide,
+   * and any message while the device is unreachable starts the probe at once.
    */
   recordLiveChannel(error?: WledError): void {
     if (this.lifecycle.ended) {
@@ -279,8 +315,18 @@ export class DeviceClient implements DeviceClientApi {
       }
       return;
     }
-    this.counters.recordFailure(error);
     this.lifecycle.recordFailure(error);
+  }
+
+  /**
+   * Checks a `{state, info}` document that the live WebSocket delivered, as responses are
+   * checked: another MAC marks the wrong device, and a reboot or firmware change drops the
+   * cached effect and palette lists and emits `reboot`.
+   */
+  observeLiveDocument(document: { state: WledState; info?: WledInfo }): void {
+    if (!this.lifecycle.ended) {
+      this.observeDocument('/json/si', document);
+    }
   }
 
   /** Socket counts of the client's agent (active, idle in the pool, waiting for a socket). */
@@ -354,11 +400,12 @@ export class DeviceClient implements DeviceClientApi {
       );
     } else if (this.lifecycle.failingFast) {
       const next = this.lifecycle.nextProbeAt;
-      const when =
-        next === undefined ? 'now' : `in ${Math.max(0, Math.round((next - Date.now()) / 1000))} s`;
+      const seconds = next === undefined ? 0 : Math.round((next - Date.now()) / 1000);
+      const when = seconds >= 1 ? `in ${seconds} s` : 'under way';
+      const since = new Date(this.lifecycle.unreachableSince ?? this.lifecycle.since);
       error = new WledError(
         'unreachable',
-        `${request}: the device has not responded since ${new Date(this.lifecycle.since).toISOString()}, and the next check is ${when}`,
+        `${request}: the device has not responded since ${since.toISOString()}, and the next check is ${when}`,
         details,
       );
     }
@@ -442,8 +489,10 @@ export class DeviceClient implements DeviceClientApi {
       caller.reject(error);
       return;
     }
-    this.watchCaller(job, caller, signal);
+    // Enqueued first: a job that the lane starts at once (the usual case) then gets no queue
+    // timer to arm and clear. The lane settles callers asynchronously, so none is missed.
     this.lane.enqueue(job);
+    this.watchCaller(job, caller, signal);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -28,6 +28,23 @@ export const DEFAULT_RECOVERY: RecoveryOptions = {
   slowResponseMs: 2000,
 };
 
+/**
+ * Computes the wait before the next attempt after `step` failures in a row, and the step to
+ * use after it. The step doubles from `backoffBaseMs` up to `backoffMaxMs`. Equal jitter picks
+ * between half and all of the step, so devices that failed together do not all retry at the
+ * same moment, and the wait still grows with every failure. The client's probes and the live
+ * WebSocket's reconnects both use it.
+ */
+export function backoffDelay(
+  step: number,
+  options: Pick<RecoveryOptions, 'backoffBaseMs' | 'backoffMaxMs'>,
+  random: () => number = Math.random,
+): { delayMs: number; nextStep: number } {
+  const stepMs = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** step);
+  const delayMs = Math.round(stepMs / 2 + (random() * stepMs) / 2);
+  return { delayMs, nextStep: stepMs < options.backoffMaxMs ? step + 1 : step };
+}
+
 /** Failures showing that the device responded or accepted the connection but struggled. */
 const STRUGGLING: ReadonlySet<ErrorClass> = new Set([
   'overloaded',
@@ -55,6 +72,8 @@ export class ConnectionLifecycle {
   private probeTimer: NodeJS.Timeout | undefined;
   /** Epoch milliseconds of the next probe while unreachable. */
   nextProbeAt: number | undefined;
+  /** Epoch milliseconds when the device went unreachable; probes that fail do not move it. */
+  unreachableSince: number | undefined;
 
   constructor(
     private readonly device: string,
@@ -88,6 +107,7 @@ export class ConnectionLifecycle {
   recordSuccess(latencyMs: number): void {
     this.notAnsweringInRow = 0;
     this.backoffStep = 0;
+    this.unreachableSince = undefined;
     if (this.frozen()) {
       return;
     }
@@ -134,6 +154,11 @@ export class ConnectionLifecycle {
 
     if (NOT_RESPONDING.has(errorClass)) {
       this.notAnsweringInRow += 1;
+      if (this.current === 'unreachable') {
+        // The probe timer already runs. Restarting it (a live channel's failed reconnect does
+        // this) would silently push back the check that the last transition announced.
+        return;
+      }
       if (this.current === 'probing') {
         this.enterUnreachable('the probe failed', errorClass);
         return;
@@ -205,17 +230,12 @@ export class ConnectionLifecycle {
   }
 
   private enterUnreachable(reason: string, errorClass: ErrorClass): void {
-    const stepMs = Math.min(
-      this.options.backoffMaxMs,
-      this.options.backoffBaseMs * 2 ** this.backoffStep,
+    const { delayMs, nextStep } = backoffDelay(
+      this.backoffStep,
+      this.options,
+      this.hooks.random ?? Math.random,
     );
-    // Equal jitter: between half and all of the step, so devices that failed together do not
-    // all probe at the same moment, and the wait still grows with every failed probe.
-    const random = this.hooks.random ?? Math.random;
-    const delayMs = Math.round(stepMs / 2 + (random() * stepMs) / 2);
-    if (stepMs < this.options.backoffMaxMs) {
-      this.backoffStep += 1;
-    }
+    this.backoffStep = nextStep;
 
     this.clearProbeTimer();
     this.nextProbeAt = Date.now() + delayMs;
@@ -227,6 +247,9 @@ export class ConnectionLifecycle {
     }, delayMs);
 
     if (this.current !== 'unreachable') {
+      if (this.current !== 'probing') {
+        this.unreachableSince = Date.now();
+      }
       this.transition('unreachable', `${reason}; next check in ${delayMs} ms`, errorClass);
     }
   }

@@ -85,6 +85,8 @@ export interface TransportOptions {
   password?: string;
   timeouts: DeviceTimeouts;
   maxSockets: number;
+  /** Accepts HTTP framing that Node's strict parser rejects (see DeviceClientOptions). */
+  lenientParser?: boolean;
 }
 
 const socketUses = new WeakMap<Socket, number>();
@@ -129,6 +131,7 @@ export class Transport {
       maxContentLength: MAX_BODY_BYTES,
       validateStatus: () => true,
       headers: { Accept: 'application/json' },
+      insecureHTTPParser: options.lenientParser === true,
     });
   }
 

@@ -46,6 +46,12 @@ export interface DeviceClientOptions {
   queueLimit?: number;
   /** Smallest gap between the starts of two writes, in milliseconds (0 = none). */
   minWriteSpacingMs?: number;
+  /**
+   * Parses responses with Node's lenient HTTP parser (`insecureHTTPParser`). Firmware up to
+   * 0.15.1, and ESP8266 builds on the same web server library, pad chunk-size lines with
+   * spaces, which the strict parser rejects as HPE_INVALID_CHUNK_SIZE. Off by default.
+   */
+  lenientParser?: boolean;
   /** How long `close()` lets the request on the wire finish before aborting it, in
    *  milliseconds (default 1000). */
   closeGraceMs?: number;

@@ -8,25 +8,22 @@
 
 import WebSocket, { type RawData } from 'ws';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
 
+import { isConnectFailure } from '../client/classify';
 import type { Logger, WledInfo, WledState } from '../client/types';
 import { WledError, type ErrorClass } from '../errors';
 
 /** WebSocket close code that WLED sends when it is out of memory ("try again later"). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
-/** Error codes of a TCP connection that could not be opened. */
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EADDRNOTAVAIL',
-  'ECONNRESET',
-]);
+/** Close code that `ws` reports for a close frame without a status code, which WLED sends
+ *  when it closes a client itself. */
+export const CLOSE_NO_STATUS = 1005;
+
+/** Close code that `ws` reports when the connection ended without a close frame. */
+const CLOSE_ABNORMAL = 1006;
 
 export interface ChannelOptions {
   /** Name of the device in logs and errors. */
@@ -50,6 +47,8 @@ export interface ChannelEnd {
   openMs: number;
   /** WebSocket close code, when the socket was open and a close code is known. */
   code?: number;
+  /** Whether the device ended an open socket with a close frame, on its own accord. */
+  closedByDevice: boolean;
   /** The failure that ended the channel; absent when `close()` ended it. */
   error?: WledError;
 }
@@ -66,7 +65,9 @@ export class WebSocketChannel {
   private readonly wsPath: string;
   private heartbeat: NodeJS.Timeout | undefined;
   private openedAt: number | undefined;
-  private lastFrameAt = 0;
+  private lastFrame = 0;
+  /** Whether the TCP connection under the upgrade was established. */
+  private tcpConnected = false;
   private delivered = false;
   private ended = false;
   /** The error that ends the channel, recorded before the socket closes. */
@@ -76,12 +77,15 @@ export class WebSocketChannel {
     private readonly options: ChannelOptions,
     private readonly handlers: ChannelHandlers,
   ) {
-    this.wsPath = new URL(options.url).pathname;
+    const url = new URL(options.url);
+    this.wsPath = url.pathname;
     this.socket = new WebSocket(options.url, {
       handshakeTimeout: options.connectTimeoutMs,
       perMessageDeflate: false,
       auth: options.auth,
       followRedirects: false,
+      createConnection: ((connectOptions: tls.ConnectionOptions) =>
+        this.connect(url.protocol === 'wss:', connectOptions)) as typeof net.createConnection,
     });
 
     this.socket.on('open', () => this.onOpen());
@@ -92,6 +96,11 @@ export class WebSocketChannel {
     );
     this.socket.on('error', (error) => this.onError(error));
     this.socket.on('close', (code) => this.onClose(code));
+  }
+
+  /** Epoch milliseconds of the last frame received (a message or a pong); 0 before the upgrade. */
+  get lastFrameAt(): number {
+    return this.lastFrame;
   }
 
   /**
@@ -123,9 +132,34 @@ export class WebSocketChannel {
     return closed;
   }
 
+  /**
+   * Opens the TCP (or TLS) connection for the upgrade, as `ws` does by default, and records
+   * when it is established, so that a timed-out upgrade can tell a device that never accepted
+   * the connection from one that accepted it and did not answer.
+   */
+  private connect(secure: boolean, connectOptions: tls.ConnectionOptions): net.Socket {
+    // `ws` passes the request options, whose `path` is the URL path, not a socket path.
+    const socket = secure
+      ? tls.connect({
+          ...connectOptions,
+          path: undefined,
+          servername:
+            connectOptions.servername ??
+            (net.isIP(connectOptions.host ?? '') ? '' : connectOptions.host),
+        })
+      : net.connect({
+          ...(connectOptions as net.NetConnectOpts),
+          path: undefined,
+        } as net.NetConnectOpts);
+    socket.once('connect', () => {
+      this.tcpConnected = true;
+    });
+    return socket;
+  }
+
   private onOpen(): void {
     this.openedAt = Date.now();
-    this.lastFrameAt = this.openedAt;
+    this.lastFrame = this.openedAt;
     this.options.logger.debug(`${this.options.device}: WebSocket ${this.options.url} opened`);
 
     this.heartbeat = setInterval(() => this.checkHeartbeat(), this.options.heartbeatMs);
@@ -136,7 +170,7 @@ export class WebSocketChannel {
    * socket has been silent for more than 2.5 gaps, which leaves room for timer jitter.
    */
   private checkHeartbeat(): void {
-    const silentMs = Date.now() - this.lastFrameAt;
+    const silentMs = Date.now() - this.lastFrame;
     if (silentMs > 2.5 * this.options.heartbeatMs) {
       this.fail(
         'timeout',
@@ -156,7 +190,7 @@ export class WebSocketChannel {
   }
 
   private onFrame(): void {
-    this.lastFrameAt = Date.now();
+    this.lastFrame = Date.now();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -193,11 +227,13 @@ export class WebSocketChannel {
 
   private onUnexpectedResponse(request: ClientRequest, response: IncomingMessage): void {
     const status = response.statusCode ?? 0;
-    this.fail(
-      'http',
-      `the WebSocket upgrade at ${this.wsPath} got HTTP ${status}, so the firmware has no WebSocket or a proxy blocks it`,
-      { status },
-    );
+    const why =
+      status === 401 || status === 403
+        ? "so check the username and password in the device node's settings"
+        : 'so the firmware has no WebSocket or a proxy blocks it';
+    this.fail('http', `the WebSocket upgrade at ${this.wsPath} got HTTP ${status}, ${why}`, {
+      status,
+    });
     response.resume();
     request.destroy();
     this.socket.terminate();
@@ -207,23 +243,36 @@ export class WebSocketChannel {
     if (this.failure !== undefined) {
       return;
     }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECT_CODES.has(code) && this.openedAt === undefined) {
+    const rawCode = (error as { code?: unknown }).code;
+    const code = typeof rawCode === 'string' ? rawCode : undefined;
+    const opened = this.openedAt !== undefined;
+
+    // Only a connection that could not be opened is `unreachable`, as for HTTP requests. A
+    // reset or a silent upgrade comes from a device that accepted the connection.
+    if (!opened && isConnectFailure(code)) {
       this.fail('unreachable', `the WebSocket connection to ${this.wsPath} failed (${code})`, {
         code,
         cause: error,
       });
+    } else if (error.message.includes('handshake has timed out') && !this.tcpConnected) {
+      this.fail(
+        'unreachable',
+        `no connection for the WebSocket within ${this.options.connectTimeoutMs} ms`,
+        { cause: error },
+      );
     } else if (error.message.includes('handshake has timed out')) {
       this.fail(
         'timeout',
-        `the WebSocket upgrade timed out after ${this.options.connectTimeoutMs} ms`,
+        `the WebSocket upgrade got no answer within ${this.options.connectTimeoutMs} ms`,
         { cause: error },
       );
-    } else {
-      this.fail('dropped', `the WebSocket failed: ${error.message}`, {
-        code: typeof code === 'string' ? code : undefined,
+    } else if (!opened) {
+      this.fail('dropped', `the WebSocket upgrade failed: ${error.message}`, {
+        code,
         cause: error,
       });
+    } else {
+      this.fail('dropped', `the WebSocket failed: ${error.message}`, { code, cause: error });
     }
   }
 
@@ -235,12 +284,15 @@ export class WebSocketChannel {
     this.ended = true;
 
     const opened = this.openedAt !== undefined;
+    const closedByDevice = opened && this.failure === undefined && code !== CLOSE_ABNORMAL;
     if (this.failure === undefined) {
       const errorClass: ErrorClass = code === CLOSE_TRY_AGAIN_LATER ? 'overloaded' : 'dropped';
-      const why =
-        code === CLOSE_TRY_AGAIN_LATER
-          ? 'the device closed the WebSocket with 1013 (out of memory, try again later)'
-          : `the WebSocket closed with code ${code}`;
+      let why = `the WebSocket connection ended without a close frame (code ${code})`;
+      if (code === CLOSE_TRY_AGAIN_LATER) {
+        why = 'the device closed the WebSocket with 1013 (out of memory, try again later)';
+      } else if (closedByDevice) {
+        why = `the device closed the WebSocket (code ${code})`;
+      }
       this.fail(errorClass, why);
     }
 
@@ -249,6 +301,7 @@ export class WebSocketChannel {
       delivered: this.delivered,
       openMs: opened ? Date.now() - (this.openedAt as number) : 0,
       code: opened ? code : undefined,
+      closedByDevice,
       error: this.failure,
     });
   }

@@ -1,6 +1,7 @@
-/** Connects the live feed to the device client: its polls and its health reports. */
+/** Connects the live feed to the device client: its polls, its health reports and its events. */
 
 import type { DeviceClient } from '../client';
+import type { LiveDevice } from './index';
 import type { ChannelHealthHooks, StateAndInfoReader } from './types';
 
 /**
@@ -11,10 +12,20 @@ export function stateAndInfoReader(client: DeviceClient): StateAndInfoReader {
   return async (signal) => (await client.readStateAndInfo({ signal })).data;
 }
 
-/** Builds the hooks that pass the WebSocket's health on to the client's connection state. */
+/** Builds the hooks that pass the WebSocket's documents and health on to the client. */
 export function channelHealth(client: DeviceClient): ChannelHealthHooks {
   return {
-    reachable: () => client.recordLiveChannel(),
+    reachable: (document) => {
+      // Identity first: a document from another device must not count as a sign of life.
+      client.observeLiveDocument(document);
+      client.recordLiveChannel();
+    },
     failed: (error) => client.recordLiveChannel(error),
   };
+}
+
+/** Lets the feed follow the client's connection state and the reboots the client detects. */
+export function followClient(live: LiveDevice, client: DeviceClient): void {
+  client.on('state', (change) => live.followConnectionState(change));
+  client.on('reboot', () => live.followReboot());
 }

@@ -20,12 +20,20 @@ export interface ChangeFilter {
   ignoreOwnWrites: boolean;
 }
 
-/** Builds the filter from the editor's fields; throws `invalid-input` for a bad segment. */
-export function parseChangeFilter(fields: {
-  properties?: string;
-  segment?: string | number;
-  ignoreOwnWrites?: boolean;
-}): ChangeFilter {
+/**
+ * Builds the filter from the editor's fields. Throws `invalid-input` for a segment that is no
+ * segment id, with the message `describeInvalidSegment` returns for the text (the node passes
+ * a translated one).
+ */
+export function parseChangeFilter(
+  fields: {
+    properties?: string;
+    segment?: string | number;
+    ignoreOwnWrites?: boolean;
+  },
+  describeInvalidSegment: (value: string) => string = (value) =>
+    `Invalid segment ${value}: use a segment id (0, 1, ...), or leave it empty for every segment`,
+): ChangeFilter {
   const filter: ChangeFilter = {
     properties: parsePathList(fields.properties ?? ''),
     ignoreOwnWrites: fields.ignoreOwnWrites === true,
@@ -35,9 +43,7 @@ export function parseChangeFilter(fields: {
   if (segmentText !== '') {
     const segment = Number(segmentText);
     if (!Number.isInteger(segment) || segment < 0) {
-      throw invalidInput(
-        `Invalid segment ${JSON.stringify(segmentText)}: use a segment id (0, 1, ...), or leave it empty for every segment`,
-      );
+      throw invalidInput(describeInvalidSegment(JSON.stringify(segmentText)));
     }
     filter.segment = segment;
   }
@@ -93,19 +99,21 @@ export interface StateChangedMessage {
   [key: string]: unknown;
 }
 
+/** Builds output 1 from an event. The state, previous state and info are copies, because the
+ *  event's objects are the feed's cache and flows may edit their messages. */
 export function stateChangedMessage(event: LiveEvent, changed: string[]): StateChangedMessage {
   const msg: StateChangedMessage = {
     topic: event.device,
-    payload: event.state,
+    payload: structuredClone(event.state),
     changed,
     origin: event.origin,
     source: event.source,
   };
   if (event.previous !== undefined) {
-    msg.previous = event.previous;
+    msg.previous = structuredClone(event.previous);
   }
   if (event.info !== undefined) {
-    msg.info = event.info;
+    msg.info = structuredClone(event.info);
   }
   if (event.resync !== undefined) {
     msg.resync = event.resync;

@@ -1,7 +1,7 @@
 /**
  * The latest-state cache of one device and the change events derived from it. Every push,
  * poll result and write response passes through `observe`, which compares it with the cached
- * state, detects reboots and gaps, and separates changes made by this client's own writes
+ * state, marks resyncs after gaps and reboots, and separates changes made by this client's own writes
  * from changes made elsewhere (the device's button, the WLED app, a preset timer).
  */
 
@@ -36,8 +36,8 @@ export interface Observation {
 }
 
 export class StateTracker {
-  private cached: CachedState | undefined;
-  private uptime: number | undefined;
+  private cached: Omit<CachedState, 'confirmedAt'> | undefined;
+  private rebooted = false;
   private gap = false;
   private readonly writes: OwnWrite[] = [];
 
@@ -47,8 +47,16 @@ export class StateTracker {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get latest(): CachedState | undefined {
+  get latest(): Omit<CachedState, 'confirmedAt'> | undefined {
     return this.cached;
+  }
+
+  /** Records that the device restarted, so the next push or poll resynchronises flows as a
+   *  reboot. The device client detects reboots from `info.uptime`. */
+  markReboot(): void {
+    if (this.cached !== undefined) {
+      this.rebooted = true;
+    }
   }
 
   /** Records that the feed lost the device, so the next push or poll resynchronises flows. */
@@ -61,7 +69,7 @@ export class StateTracker {
   /** Forgets the cache and the writes, as when the feed stops. */
   reset(): void {
     this.cached = undefined;
-    this.uptime = undefined;
+    this.rebooted = false;
     this.gap = false;
     this.writes.length = 0;
   }
@@ -92,15 +100,19 @@ export class StateTracker {
       return undefined;
     }
 
-    const resync = source === 'write' ? undefined : this.resyncReason(observation.info);
+    const resync = source === 'write' ? undefined : this.resyncReason();
     const previous = this.cached?.state;
     const changed =
       previous === undefined
         ? Object.keys(observation.state).sort()
         : changedPaths(previous, observation.state);
     const info = observation.info ?? this.cached?.info;
+    const infoUpdatedAt = observation.info !== undefined ? at : this.cached?.infoUpdatedAt;
 
     this.cached = { state: observation.state, info, updatedAt: at, source };
+    if (infoUpdatedAt !== undefined) {
+      this.cached.infoUpdatedAt = infoUpdatedAt;
+    }
     if (resync === undefined && changed.length === 0) {
       return undefined;
     }
@@ -128,20 +140,16 @@ export class StateTracker {
     return event;
   }
 
-  private resyncReason(info: WledInfo | undefined): ResyncReason | undefined {
-    const uptime = typeof info?.uptime === 'number' ? info.uptime : undefined;
-    const previousUptime = this.uptime;
-    if (uptime !== undefined) {
-      this.uptime = uptime;
-    }
-
+  private resyncReason(): ResyncReason | undefined {
+    const rebooted = this.rebooted;
     const gap = this.gap;
+    this.rebooted = false;
     this.gap = false;
 
     if (this.cached === undefined) {
       return 'initial';
     }
-    if (uptime !== undefined && previousUptime !== undefined && uptime < previousUptime) {
+    if (rebooted) {
       return 'reboot';
     }
     return gap ? 'reconnect' : undefined;

@@ -72,6 +72,12 @@ export interface CachedState {
   info?: WledInfo;
   /** Epoch milliseconds of the push, poll or write response that brought `state`. */
   updatedAt: number;
+  /** Epoch milliseconds since which `state` is known to be current: `updatedAt`, or the last
+   *  frame of a live WebSocket when that is later, because the device pushes every change. */
+  confirmedAt: number;
+  /** Epoch milliseconds of the push or poll that brought `info`. Write responses carry no
+   *  info, and info fields such as `uptime` change without a push. */
+  infoUpdatedAt?: number;
   source: ObservationSource;
 }
 
@@ -82,9 +88,11 @@ export type StateAndInfoReader = (
 
 /** Hooks through which the feed reports the WebSocket's health to the device's client. */
 export interface ChannelHealthHooks {
-  /** The WebSocket delivered a message, which shows that the device is reachable. */
-  reachable(): void;
-  /** Connecting failed or the heartbeat found the socket dead. */
+  /** The WebSocket delivered a state document, which shows that the device is reachable. The
+   *  document also goes through the client's identity check (MAC, firmware version, reboot). */
+  reachable(document: { state: WledState; info?: WledInfo }): void;
+  /** No connection could be opened (`unreachable`), or the device closed the socket for lack
+   *  of memory (`overloaded`). */
   failed(error: WledError): void;
 }
 
@@ -108,10 +116,14 @@ export interface LiveOptions {
   heartbeatMs?: number;
   /** Limit for the WebSocket upgrade, in ms (default 3000). */
   connectTimeoutMs?: number;
-  /** First reconnect delay, in ms; it doubles after each failure (default 500). */
+  /** First reconnect delay, in ms; it doubles after each failure (default: the client's
+   *  `backoffBaseMs`, 500). */
   reconnectBaseMs?: number;
-  /** Largest reconnect delay, in ms (default 30000). */
+  /** Largest reconnect delay, in ms (default: the client's `backoffMaxMs`, 30000). */
   reconnectMaxMs?: number;
+  /** After the device's WebSocket client limit was reached, the longest wait before the
+   *  WebSocket is tried again when no poll shows a free slot, in ms (default 600000). */
+  clientLimitRetryMs?: number;
   /** How long a WebSocket must stay up before the reconnect delay starts again from the
    *  first step, in ms (default 30000). */
   stableAfterMs?: number;
