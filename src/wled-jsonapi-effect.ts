@@ -8,7 +8,7 @@ import type { Node, NodeAPI } from 'node-red';
 import { setupFlowNode } from './lib/node/flow-node';
 import type { FlowNodeConfig } from './lib/node/flow-node';
 import type { EffectSettings } from './lib/wled/effect-payload';
-import { buildEffectPatch, parseEffectInput } from './lib/wled/effect-payload';
+import { buildEffectPatch, missingSegments, parseEffectInput } from './lib/wled/effect-payload';
 
 interface EffectNodeDef extends FlowNodeConfig {
   /** Effect name or id; empty leaves the effect unchanged. */
@@ -34,6 +34,12 @@ export = function (RED: NodeAPI): void {
       const settings = parseEffectInput(configured, msg.payload);
       const lists = await client.effectLists();
       const { data } = await client.setState(buildEffectPatch(settings, lists));
+
+      // The write succeeded, but a segment the device lacks was silently left out by WLED.
+      const missing = missingSegments(settings, data);
+      if (missing.length > 0) {
+        this.warn(RED._('warnings.missing-segments', { ids: missing.join(', ') }));
+      }
       return data;
     });
   }

@@ -17,6 +17,7 @@ import {
   repoRoot,
   settle,
   waitFor,
+  logEntries,
 } from '../nodes/helpers';
 import { postState, resourceCounts } from './helpers';
 
@@ -27,18 +28,6 @@ const stateChangedNode = require(
 const nodes = [...allNodes, stateChangedNode];
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const functionNode = require('@node-red/nodes/core/function/10-function.js') as unknown;
-
-interface LogEntry {
-  level: number;
-  id?: string;
-  msg?: unknown;
-}
-
-/** Returns the runtime's log entries at `level` (20 error, 30 warn) since the flow loaded. */
-function logEntries(level: number): LogEntry[] {
-  const spy = (helper as unknown as { log(): { args: unknown[][] } }).log();
-  return spy.args.map((args) => args[0] as LogEntry).filter((entry) => entry.level === level);
-}
 
 type FlowNode = Record<string, unknown>;
 

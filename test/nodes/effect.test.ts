@@ -10,6 +10,7 @@ import {
   getNode,
   helper,
   Inbox,
+  logEntries,
   payloadFunction,
   settle,
 } from './helpers';
@@ -100,6 +101,20 @@ describe('wled-jsonapi-effect node', function () {
 
     assert.equal(segments()[0].fx, effectNames().indexOf('Rainbow'));
     assert.equal(segments()[0].sx, 10);
+  });
+
+  it('warns about a segment the device lacks', async () => {
+    const { out1, caught } = await loadWith('builtin', { effect: 'Rainbow' });
+
+    getNode('n1').receive({ payload: { segment: [0, 5] } });
+    await out1.at(0);
+
+    assert.equal(segments()[0].fx, effectNames().indexOf('Rainbow'));
+    const warnings = logEntries(30).filter((entry) => entry.id === 'n1');
+    assert.equal(warnings.length, 1);
+    // The test runtime has no catalogue for the package, so RED._ returns the key.
+    assert.equal(warnings[0].msg, 'warnings.missing-segments');
+    assert.equal(caught.messages.length, 0);
   });
 
   it('takes a number payload as an effect id', async () => {

@@ -74,6 +74,18 @@ export const setStateNode = loadCompiled('wled-jsonapi-set-state');
 export const effectNode = loadCompiled('wled-jsonapi-effect');
 export const allNodes = [deviceNode, getStateNode, setStateNode, effectNode];
 
+export interface LogEntry {
+  level: number;
+  id?: string;
+  msg?: unknown;
+}
+
+/** Returns the runtime's log entries at `level` (20 error, 30 warn) since the flow loaded. */
+export function logEntries(level: number): LogEntry[] {
+  const spy = (helper as unknown as { log(): { args: unknown[][] } }).log();
+  return spy.args.map((args) => args[0] as LogEntry).filter((entry) => entry.level === level);
+}
+
 /** Node-RED's own function node, whose code runs in a separate V8 context. */
 export function functionNode(): NodeModule {
   const file = require.resolve('@node-red/nodes/core/function/10-function.js', {

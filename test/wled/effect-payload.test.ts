@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import vm from 'node:vm';
 
-import { buildEffectPatch, parseEffectInput } from '../../src/lib/wled/effect-payload';
+import {
+  buildEffectPatch,
+  missingSegments,
+  parseEffectInput,
+} from '../../src/lib/wled/effect-payload';
 import { assertInvalidInput, readFixture } from './helpers';
 
 const LISTS = {
@@ -244,5 +248,21 @@ describe('buildEffectPatch', () => {
       () => buildEffectPatch({ effect: 'Rolling Balls' }, { effects: old, palettes }),
       'Unknown effect "Rolling Balls"',
     );
+  });
+});
+
+describe('missingSegments', () => {
+  const state = { seg: [{ id: 0 }, { id: 2 }] };
+
+  it('lists ids the state lacks', () => {
+    assert.deepEqual(missingSegments({ segments: [0, 1, 2, 5] }, state), [1, 5]);
+  });
+
+  it('returns nothing without requested ids', () => {
+    assert.deepEqual(missingSegments({}, state), []);
+  });
+
+  it('returns nothing for a state without segments', () => {
+    assert.deepEqual(missingSegments({ segments: [3] }, { on: true }), []);
   });
 });

@@ -234,3 +234,17 @@ export function buildEffectPatch(
   }
   return { seg: settings.segments.map((id) => ({ id, ...fields })) };
 }
+
+/**
+ * Returns the requested segment ids that the device's new state does not contain. WLED
+ * ignores a segment id it does not have, so these are ids that the write did not change.
+ */
+export function missingSegments(settings: EffectSettings, state: unknown): number[] {
+  if (settings.segments === undefined || !isPlainObject(state) || !Array.isArray(state.seg)) {
+    return [];
+  }
+  const existing = new Set(
+    state.seg.map((segment: unknown) => (isPlainObject(segment) ? segment.id : undefined)),
+  );
+  return settings.segments.filter((id) => !existing.has(id));
+}
