@@ -15,6 +15,7 @@ import { channelHealth, followClient, stateAndInfoReader } from './lib/live/clie
 import { maskCredentials, parseHost } from './lib/wled/host';
 import { DEVICE_TYPE, registerAdminRoutes } from './lib/node/admin';
 import { DeviceHub } from './lib/node/device-hub';
+import { localizeError } from './lib/node/localize';
 import type { DeviceConfigNode } from './lib/node/flow-node';
 
 interface DeviceNodeDef extends NodeDef {
@@ -84,7 +85,7 @@ export = function (RED: NodeAPI): void {
     } catch (err) {
       // Flow nodes show the problem as their status and fail their messages with it.
       const configError = err as WledError;
-      node.error(RED._('errors.invalid-host', { message: configError.message }));
+      node.error(RED._('errors.invalid-host', { message: localizeError(RED, configError) }));
       node.hub = new DeviceHub({ name, configError, translate });
       return;
     }

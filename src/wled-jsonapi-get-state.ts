@@ -29,12 +29,12 @@ export = function (RED: NodeAPI): void {
     this.on('close', () => leaveLive?.());
 
     const invalidResource = (value: unknown): Error =>
-      invalidInput(
-        RED._('errors.invalid-resource', {
+      invalidInput('node.translated', {
+        text: RED._('errors.invalid-resource', {
           value: JSON.stringify(value),
           names: RESOURCE_NAMES.join(', '),
         }),
-      );
+      });
 
     setupFlowNode(RED, this, config, async (msg, client) => {
       const resource = resourceFrom(msg.resource, configured, invalidResource);

@@ -83,13 +83,13 @@ async function evaluate(
     return await source(msg);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw invalidInput(
-      RED._('errors.source-failed', {
+    throw invalidInput('node.translated', {
+      text: RED._('errors.source-failed', {
         type: config.payloadType || 'msg',
         value: config.payload ?? 'payload',
         reason,
       }),
-    );
+    });
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import type { NodeStatusView } from './lib/node/device-hub';
 import { stateChangeMessage } from './lib/node/diagnostics';
 import type { DeviceConfigNode } from './lib/node/flow-node';
+import { localizeError } from './lib/node/localize';
 
 interface StateChangedNodeDef extends NodeDef {
   /** Id of the `wled-jsonapi-device` config node. */
@@ -40,9 +41,9 @@ export = function (RED: NodeAPI): void {
 function setupStateChangedNode(RED: NodeAPI, node: Node, config: StateChangedNodeDef): void {
   let filter: ChangeFilter;
   try {
-    filter = parseChangeFilter(config, (value) => RED._('errors.invalid-segment', { value }));
+    filter = parseChangeFilter(config);
   } catch (err) {
-    node.error((err as Error).message);
+    node.error(localizeError(RED, err));
     node.status({ fill: 'red', shape: 'ring', text: RED._('status.invalid-filter') });
     return;
   }

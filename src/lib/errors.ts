@@ -4,6 +4,14 @@
  * the node status, the logs and the retry rules all read the class and nothing else.
  */
 
+import {
+  messageText,
+  renderMessage,
+  type MessageKey,
+  type MessageParams,
+  type MessageText,
+} from './messages';
+
 export const ERROR_CLASSES = [
   'invalid-input',
   'stale',
@@ -23,78 +31,24 @@ export const ERROR_CLASSES = [
 
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
-interface ErrorClassInfo {
-  /** Whether sending the same request again may succeed. Whether the client actually
-   *  repeats it also depends on the request being safe to repeat (see the retry rules). */
-  retryable: boolean;
-  /** What the user should do, appended to the message that says what happened. */
-  advice: string;
-}
-
-export const ERROR_CLASS_INFO: Record<ErrorClass, ErrorClassInfo> = {
-  'invalid-input': {
-    retryable: false,
-    advice: 'Correct the value named above; nothing was sent to the device.',
-  },
-  stale: {
-    retryable: true,
-    advice:
-      'A reused connection had been closed by the device or a proxy; the request is repeated once on a new connection.',
-  },
-  overloaded: {
-    retryable: true,
-    advice:
-      'The device is busy because too many requests reach it; send fewer requests, for example through a delay node that limits the rate.',
-  },
-  dropped: {
-    retryable: true,
-    advice:
-      'The device accepted the connection and closed it without answering, which WLED does when it is short of memory; send fewer requests.',
-  },
-  truncated: {
-    retryable: true,
-    advice:
-      'The answer was cut off before it was complete; check the Wi-Fi signal and the load on the device.',
-  },
-  'invalid-response': {
-    retryable: true,
-    advice: 'The answer was not valid WLED JSON; check that the address points at a WLED device.',
-  },
-  protocol: {
-    retryable: false,
-    advice:
-      'The device sent HTTP that Node.js cannot parse; update the WLED firmware, or turn on lenient HTTP parsing in the device node.',
-  },
-  unreachable: {
-    retryable: false,
-    advice: 'The device is not answering; check its power, its Wi-Fi and the address.',
-  },
-  timeout: {
-    retryable: true,
-    advice: 'The device did not answer in time; check its power and Wi-Fi, or raise the timeouts.',
-  },
-  http: {
-    retryable: false,
-    advice: 'The device rejected the request; check the request and the device settings.',
-  },
-  indeterminate: {
-    retryable: false,
-    advice:
-      'The write may or may not have been applied and could not be confirmed; read the state before sending it again.',
-  },
-  'wrong-device': {
-    retryable: false,
-    advice:
-      'Another device now answers at this address, so writes are refused; check the address and redeploy.',
-  },
-  cancelled: {
-    retryable: false,
-    advice: 'The request was withdrawn before it completed.',
-  },
-  closed: {
-    retryable: false,
-    advice: 'The device node was stopped or redeployed before the request could be sent.',
-  },
+/** Whether sending the same request again may succeed. Whether the client actually repeats it
+ *  also depends on the request being safe to repeat (see the retry rules). What the user
+ *  should do is the `advice.<class>` message, appended to the message that says what happened. */
+export const RETRYABLE: Record<ErrorClass, boolean> = {
+  'invalid-input': false,
+  stale: true,
+  overloaded: true,
+  dropped: true,
+  truncated: true,
+  'invalid-response': true,
+  protocol: false,
+  unreachable: false,
+  timeout: true,
+  http: false,
+  indeterminate: false,
+  'wrong-device': false,
+  cancelled: false,
+  closed: false,
 };
 
 /** Details recorded with a failed request, for output 2 and the logs. */
@@ -122,28 +76,46 @@ export interface WledErrorDetails {
   cause?: unknown;
 }
 
-/** A classified failure. `message` says what happened and what to do, in plain words. */
+/** A classified failure. `message` says what happened and what to do, in plain English;
+ *  `messageKey` and `messageParams` let a node render the first part in the user's language. */
 export class WledError extends Error {
   readonly errorClass: ErrorClass;
   readonly retryable: boolean;
   readonly details: WledErrorDetails;
+  /** Template of what happened, without the advice of the class. */
+  readonly messageKey: MessageKey;
+  readonly messageParams: MessageParams;
 
-  constructor(errorClass: ErrorClass, what: string, details: WledErrorDetails = {}) {
-    const info = ERROR_CLASS_INFO[errorClass];
+  constructor(errorClass: ErrorClass, what: MessageText, details: WledErrorDetails = {}) {
     super(
-      `${what}. ${info.advice}`,
+      renderMessage(describeFailure(errorClass, what)),
       details.cause === undefined ? undefined : { cause: details.cause },
     );
     this.name = 'WledError';
     this.errorClass = errorClass;
-    this.retryable = info.retryable;
+    this.retryable = RETRYABLE[errorClass];
     this.details = details;
+    this.messageKey = what.key;
+    this.messageParams = what.params ?? {};
+  }
+
+  /** Returns what happened, without the advice. */
+  get what(): MessageText {
+    return messageText(this.messageKey, this.messageParams);
   }
 }
 
+/** Builds the full message of a failure: what happened, then the advice of its class. */
+export function describeFailure(errorClass: ErrorClass, what: MessageText): MessageText {
+  return messageText('error.with-advice', {
+    what,
+    advice: messageText(`advice.${errorClass}` as const),
+  });
+}
+
 /** Builds the error for input that failed validation: names the value and the accepted forms. */
-export function invalidInput(what: string): WledError {
-  return new WledError('invalid-input', what);
+export function invalidInput(key: MessageKey, params?: MessageParams): WledError {
+  return new WledError('invalid-input', messageText(key, params));
 }
 
 export function isWledError(value: unknown): value is WledError {

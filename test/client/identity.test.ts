@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { BOOT_TIME_TOLERANCE_MS, DeviceIdentity } from '../../src/lib/client/identity';
+import { renderMessage } from '../../src/lib/messages';
 
 const INFO = { ver: '0.15.3', mac: 'aabbccddeeff', uptime: 100 };
 
@@ -62,7 +63,7 @@ describe('device identity', () => {
       { kind: 'other-device', mac: '0123456789ab', expectedMac: 'aabbccddeeff' },
     ]);
     assert.equal(identity.mac, 'aabbccddeeff');
-    assert.match(identity.describeOtherDevice(), /0123456789ab.*aabbccddeeff/);
+    assert.match(renderMessage(identity.describeOtherDevice()), /0123456789ab.*aabbccddeeff/);
   });
 
   it('version change found', () => {

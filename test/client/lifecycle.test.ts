@@ -6,6 +6,7 @@ import net from 'node:net';
 import { createDeviceModel } from '../../src/emulator/model';
 import { DeviceClient } from '../../src/lib/client';
 import { WledError } from '../../src/lib/errors';
+import { messageText } from '../../src/lib/messages';
 import {
   captureLogger,
   createClient,
@@ -166,7 +167,10 @@ describe('device client: connection lifecycle', () => {
     const wentUnreachableAt = Date.now();
 
     // A WebSocket that keeps failing to reconnect reports each failure.
-    const refused = new WledError('unreachable', 'the WebSocket connection was refused');
+    const refused = new WledError(
+      'unreachable',
+      messageText('live.connect-failed', { path: '/ws', code: 'ECONNREFUSED' }),
+    );
     const reports = setInterval(() => client.recordLiveChannel(refused), 50);
     try {
       await waitFor(() => changes.some((change) => change.to === 'probing'), 1000, 'the probe');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { decideRetry, type RetryContext, type RetryCounters } from '../../src/lib/client/retry';
 import { AttemptFailure, type AttemptObservation } from '../../src/lib/client/transport';
 import { WledError, type ErrorClass } from '../../src/lib/errors';
+import { messageText } from '../../src/lib/messages';
 
 const OBSERVATION: AttemptObservation = {
   reusedSocket: false,
@@ -15,7 +16,11 @@ const OBSERVATION: AttemptObservation = {
 };
 
 function failure(errorClass: ErrorClass, retryAfterMs?: number): AttemptFailure {
-  return new AttemptFailure(new WledError(errorClass, 'test failure'), OBSERVATION, retryAfterMs);
+  return new AttemptFailure(
+    new WledError(errorClass, messageText('transport.dropped', { code: 'ECONNRESET' })),
+    OBSERVATION,
+    retryAfterMs,
+  );
 }
 
 function counters(): RetryCounters {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import type { Emulator } from '../../src/emulator/types';
 import { DeviceClient } from '../../src/lib/client';
 import { WledError } from '../../src/lib/errors';
+import { messageText } from '../../src/lib/messages';
 import type { LiveDevice } from '../../src/lib/live';
 import {
   FAST_LIVE,
@@ -217,9 +218,14 @@ describe('live device feed', function () {
     // Three failed connections, as the WebSocket reports them, make the device unreachable.
     for (let index = 0; index < 3; index += 1) {
       client.recordLiveChannel(
-        new WledError('unreachable', 'test device: the connection failed (ECONNREFUSED)', {
-          device: 'test device',
-        }),
+        new WledError(
+          'unreachable',
+          messageText('live.failed', {
+            device: 'test device',
+            reason: messageText('transport.connect-failed', { code: 'ECONNREFUSED' }),
+          }),
+          { device: 'test device' },
+        ),
       );
     }
     assert.equal(client.state, 'unreachable');

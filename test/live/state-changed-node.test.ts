@@ -428,10 +428,10 @@ describe('wled-jsonapi-state-changed node', function () {
     const device = await startEmulator();
     await helper.load(nodes, flowWith(device, stateChanged('sc', { segment: 'two' })));
 
-    // The test runtime has no catalogue, so RED._ returns the key: the message is translated.
+    // The test runtime has no catalogue, so the error falls back to the English template.
     const errors = logEntries(20).filter((entry) => entry.id === 'sc');
     assert.equal(errors.length, 1);
-    assert.match(String(errors[0].msg), /^errors\.invalid-segment\b/);
+    assert.match(String(errors[0].msg), /^Invalid segment "two": use a segment id/);
   });
 
   it('warns about a live interval below the minimum', async () => {

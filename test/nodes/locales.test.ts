@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { CONNECTION_STATES, statusViewFor } from '../../src/lib/connection-state';
+import { MESSAGES } from '../../src/lib/messages';
 import { repoRoot } from './helpers';
 
 // The test runtime returns message keys untranslated, so the runtime tests cannot see a
@@ -48,6 +49,22 @@ describe('en-US message catalogues', function () {
     for (const key of keys) {
       assert.equal(typeof lookup(messages, key), 'string', `${key} is missing`);
     }
+  });
+
+  it('device catalogue messages equal the table', () => {
+    const section = catalogue('wled-jsonapi-device').messages as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const flattened: Record<string, unknown> = {};
+    for (const [group, entries] of Object.entries(section)) {
+      for (const [name, text] of Object.entries(entries)) {
+        flattened[`${group}.${name}`] = text;
+      }
+    }
+
+    // deepEqual also fails on a key present on one side only.
+    assert.deepEqual(flattened, MESSAGES);
   });
 
   for (const type of FLOW_TYPES) {

@@ -5,7 +5,14 @@
  */
 
 import { isAxiosError } from 'axios';
-import { ERROR_CLASS_INFO, WledError, type ErrorClass, type WledErrorDetails } from '../errors';
+import { WledError, type ErrorClass, type WledErrorDetails } from '../errors';
+import {
+  messageText,
+  renderMessage,
+  type MessageKey,
+  type MessageParams,
+  type MessageText,
+} from '../messages';
 import type { AttemptObservation } from './transport';
 import type { DeviceTimeouts } from './types';
 
@@ -13,9 +20,9 @@ import type { DeviceTimeouts } from './types';
 export class AbortReason extends Error {
   constructor(
     readonly errorClass: ErrorClass,
-    readonly what: string,
+    readonly what: MessageText,
   ) {
-    super(what);
+    super(renderMessage(what));
     this.name = 'AbortReason';
   }
 }
@@ -92,68 +99,63 @@ export function classifyTransportError(
   signal: AbortSignal,
   context: AttemptContext,
 ): WledError {
-  const request = `${context.device}: ${context.method} ${context.path}`;
   const code = errorCode(cause);
-  const make = (errorClass: ErrorClass, what: string): WledError =>
+  const make = (errorClass: ErrorClass, key: MessageKey, params?: MessageParams): WledError =>
+    makeFrom(errorClass, messageText(key, params));
+  const makeFrom = (errorClass: ErrorClass, reason: MessageText): WledError =>
     new WledError(
       errorClass,
-      `${request}: ${what}`,
+      requestFailure(context, reason),
       baseDetails(context, observation, { code, cause }),
     );
 
   // Our own aborts carry the class to report (deadline, close, every caller gone).
   if (signal.aborted && signal.reason instanceof AbortReason) {
-    return make(signal.reason.errorClass, signal.reason.what);
+    return makeFrom(signal.reason.errorClass, signal.reason.what);
   }
 
   if (observation.connectTimedOut) {
-    return make('unreachable', `no connection within ${context.timeouts.connectMs} ms`);
+    return make('unreachable', 'transport.connect-timeout', { ms: context.timeouts.connectMs });
   }
   if (isConnectFailure(code)) {
-    return make('unreachable', `the connection failed (${code})`);
+    return make('unreachable', 'transport.connect-failed', { code: String(code) });
   }
   if (code !== undefined && code.startsWith('HPE_')) {
-    return make('protocol', `the response could not be parsed (${code})`);
+    return make('protocol', 'transport.unparsable', { code });
   }
   if (isAxiosError(cause) && cause.code === 'ECONNABORTED') {
-    return make('timeout', `no response data for ${context.timeouts.responseMs} ms`);
+    return make('timeout', 'transport.response-timeout', { ms: context.timeouts.responseMs });
   }
   if (
     isAxiosError(cause) &&
     cause.code === 'ERR_BAD_RESPONSE' &&
     /maxContentLength/.test(cause.message)
   ) {
-    return make('invalid-response', `the response is larger than the client accepts`);
+    return make('invalid-response', 'transport.too-large');
   }
 
   if (observation.responseStarted) {
-    return make(
-      'truncated',
-      `the response was cut off after ${observation.bytesReceived} bytes, headers included (${code ?? 'aborted'})`,
-    );
+    return make('truncated', 'transport.body-cut-off', {
+      bytes: observation.bytesReceived,
+      code: code ?? 'aborted',
+    });
   }
   if (OVERLOAD_STATUS_LINE.test(observation.firstBytes)) {
-    return make('overloaded', 'the device answered 503 and closed the connection');
+    return make('overloaded', 'transport.overloaded-closed');
   }
   if (observation.bytesReceived > 0) {
-    return make(
-      'truncated',
-      `the response headers were cut off after ${observation.bytesReceived} bytes (${code ?? 'closed'})`,
-    );
+    return make('truncated', 'transport.headers-cut-off', {
+      bytes: observation.bytesReceived,
+      code: code ?? 'closed',
+    });
   }
   if (!observation.connected) {
-    return make('unreachable', `the connection failed (${code ?? 'closed'})`);
+    return make('unreachable', 'transport.connect-failed', { code: code ?? 'closed' });
   }
   if (observation.reusedSocket) {
-    return make(
-      'stale',
-      `the reused connection was closed before any response (${code ?? 'closed'})`,
-    );
+    return make('stale', 'transport.stale', { code: code ?? 'closed' });
   }
-  return make(
-    'dropped',
-    `the device closed the connection without answering (${code ?? 'closed'})`,
-  );
+  return make('dropped', 'transport.dropped', { code: code ?? 'closed' });
 }
 
 export interface ResponseOutcome {
@@ -169,20 +171,23 @@ export function classifyResponse(
   body: Buffer,
   observation: AttemptObservation,
   context: AttemptContext,
-  validate?: (data: unknown) => string | undefined,
+  validate?: (data: unknown) => MessageText | undefined,
 ): ResponseOutcome {
-  const request = `${context.device}: ${context.method} ${context.path}`;
-  const make = (errorClass: ErrorClass, what: string): WledError =>
-    new WledError(errorClass, `${request}: ${what}`, baseDetails(context, observation, { status }));
+  const make = (errorClass: ErrorClass, key: MessageKey, params?: MessageParams): WledError =>
+    new WledError(
+      errorClass,
+      requestFailure(context, messageText(key, params)),
+      baseDetails(context, observation, { status }),
+    );
 
   if (status === 503) {
     return {
-      error: make('overloaded', 'the device answered 503 (busy)'),
+      error: make('overloaded', 'response.busy'),
       retryAfterMs: parseRetryAfter(headers['retry-after']),
     };
   }
   if (status < 200 || status > 299) {
-    return { error: make('http', `the device answered HTTP ${status}${describeBody(body)}`) };
+    return { error: make('http', 'response.http-status', { status, body: describeBody(body) }) };
   }
 
   const text = body.toString('utf8');
@@ -190,24 +195,27 @@ export function classifyResponse(
   try {
     data = JSON.parse(text);
   } catch {
-    const what =
+    const error =
       text.trim() === ''
-        ? 'the response body is empty'
-        : `the response is not valid JSON (${body.length} bytes, starting "${preview(text)}")`;
-    return { error: make('invalid-response', what) };
+        ? make('invalid-response', 'response.empty')
+        : make('invalid-response', 'response.not-json', {
+            bytes: body.length,
+            start: preview(text),
+          });
+    return { error };
   }
 
   const wledError = firmwareError(data);
   if (wledError === WLED_ERROR_BUFFER_BUSY) {
-    return { error: make('overloaded', 'the device reported its JSON buffer busy (error 3)') };
+    return { error: make('overloaded', 'response.buffer-busy') };
   }
   if (wledError !== undefined) {
-    return { error: make('http', `the device reported error ${wledError}`) };
+    return { error: make('http', 'response.firmware-error', { code: wledError }) };
   }
 
   const problem = validate?.(data);
   if (problem !== undefined) {
-    return { error: make('invalid-response', `the response ${problem}`) };
+    return { error: make('invalid-response', 'response.invalid-shape', { problem }) };
   }
   return { data };
 }
@@ -238,23 +246,24 @@ function parseRetryAfter(value: unknown): number | undefined {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
-/** Returns the message of an error without its advice sentence. */
-export function withoutAdvice(error: WledError): string {
-  const suffix = `. ${ERROR_CLASS_INFO[error.errorClass].advice}`;
-  return error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
+/** Builds the message of a failed request: "device: METHOD path: reason". */
+export function requestFailure(
+  request: { device: string; method: 'GET' | 'POST'; path: string },
+  reason: MessageText,
+): MessageText {
+  const { device, method, path } = request;
+  return messageText('request.failed', { device, method, path, reason });
 }
 
-/** Returns the part of an error message after "device: METHOD path: ", without the advice. */
-export function failureReason(error: WledError): string {
-  const sentence = withoutAdvice(error);
-  const { device, method, path } = error.details;
-  const prefix = `${device}: ${method} ${path}: `;
-  return sentence.startsWith(prefix) ? sentence.slice(prefix.length) : sentence;
+/** Returns why a request failed, without "device: METHOD path: " in front and the advice behind. */
+export function failureReason(error: WledError): MessageText {
+  const reason = error.messageKey === 'request.failed' ? error.messageParams.reason : undefined;
+  return typeof reason === 'object' ? reason : error.what;
 }
 
 /** Copies an error with some of its details replaced; the class and message stay. */
 export function withDetails(error: WledError, details: WledErrorDetails): WledError {
-  return new WledError(error.errorClass, withoutAdvice(error), { ...error.details, ...details });
+  return new WledError(error.errorClass, error.what, { ...error.details, ...details });
 }
 
 /** Builds the error of a call that failed in the client itself: closed, rejected, withdrawn. */
@@ -262,11 +271,11 @@ export function requestError(
   errorClass: ErrorClass,
   device: string,
   request: { method: 'GET' | 'POST'; path: string },
-  what: string,
+  what: MessageText,
   details: WledErrorDetails = {},
 ): WledError {
   const { method, path } = request;
-  return new WledError(errorClass, `${device}: ${method} ${path}: ${what}`, {
+  return new WledError(errorClass, requestFailure({ device, method, path }, what), {
     device,
     method,
     path,

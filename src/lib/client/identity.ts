@@ -4,6 +4,7 @@
  * module only records and compares, and the client decides what each finding changes.
  */
 
+import { messageText, type MessageText } from '../messages';
 import { RESOURCE_PATHS } from '../wled/resources';
 import type { WledInfo, WledState } from './types';
 
@@ -36,8 +37,11 @@ export class DeviceIdentity {
   private bootedAt: number | undefined;
 
   /** Describes the other device at the address, for the errors of rejected writes. */
-  describeOtherDevice(): string {
-    return `another device (MAC ${this.otherMac ?? 'unknown'}) responds at this address instead of MAC ${this.mac ?? 'unknown'}`;
+  describeOtherDevice(): MessageText {
+    return messageText('client.other-device', {
+      mac: this.otherMac ?? 'unknown',
+      expectedMac: this.mac ?? 'unknown',
+    });
   }
 
   /** Records what a parsed response body of `path` shows and returns what changed. `now` is

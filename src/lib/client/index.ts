@@ -6,7 +6,8 @@
 
 import { EventEmitter } from 'node:events';
 import type { ConnectionState, StateChange } from '../connection-state';
-import { WledError, invalidInput, type ErrorClass, type WledErrorDetails } from '../errors';
+import { WledError, invalidInput, type ErrorClass } from '../errors';
+import { messageText, type MessageText } from '../messages';
 import { RESOURCE_PATHS, isResourceName, type ResourceName } from '../wled/resources';
 import { classifyPatch } from '../wled/state-patch';
 import { requestError, withDetails } from './classify';
@@ -30,7 +31,7 @@ import {
   type WledInfo,
   type WledState,
 } from './types';
-import { validatorFor, expectStringList, expectObject } from './validate';
+import { validatorFor, expectStringList, expectObject, type Validator } from './validate';
 
 export type { DeviceClientOptions } from './types';
 
@@ -136,9 +137,10 @@ export class DeviceClient implements DeviceClientApi {
   read(resource: ResourceName, options: RequestOptions = {}): Promise<RequestResult<unknown>> {
     if (!isResourceName(resource)) {
       return Promise.reject(
-        invalidInput(
-          `Unknown resource ${JSON.stringify(resource)}; use one of ${Object.keys(RESOURCE_PATHS).join(', ')}`,
-        ),
+        invalidInput('input.unknown-resource', {
+          resource: JSON.stringify(resource),
+          names: Object.keys(RESOURCE_PATHS).join(', '),
+        }),
       );
     }
     return this.readPath(RESOURCE_PATHS[resource], options);
@@ -146,9 +148,7 @@ export class DeviceClient implements DeviceClientApi {
 
   setState(patch: WledState, options: RequestOptions = {}): Promise<RequestResult<WledState>> {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-      return Promise.reject(
-        invalidInput(`A state patch must be an object, not ${describe(patch)}`),
-      );
+      return Promise.reject(invalidInput('input.patch-not-object', { value: describe(patch) }));
     }
 
     const rejection = this.rejectionBeforeQueue('POST', '/json/state', true);
@@ -161,16 +161,14 @@ export class DeviceClient implements DeviceClientApi {
     delete body.v;
     const notJson = jsonProblem(body);
     if (notJson !== undefined) {
-      return Promise.reject(invalidInput(`The state patch cannot be sent as JSON: ${notJson}`));
+      return Promise.reject(invalidInput('input.patch-not-json', { problem: notJson }));
     }
     const bytes = Buffer.byteLength(JSON.stringify({ ...body, v: true }));
     if (bytes > MAX_REQUEST_BODY_BYTES) {
       // NOTE: merged patches are not measured again; two large patches merged in the lane can
       // still exceed the limit, and the device then answers 413 (class http).
       return Promise.reject(
-        invalidInput(
-          `The state patch is ${bytes} bytes of JSON, but WLED accepts at most ${MAX_REQUEST_BODY_BYTES} bytes per request; split it into several messages`,
-        ),
+        invalidInput('input.patch-too-large', { bytes, max: MAX_REQUEST_BODY_BYTES }),
       );
     }
     const classification = classifyPatch(body);
@@ -345,7 +343,7 @@ export class DeviceClient implements DeviceClientApi {
   private readPath(
     path: string,
     options: RequestOptions,
-    validate: (data: unknown) => string | undefined = validatorFor(path),
+    validate: Validator = validatorFor(path),
     optional = false,
   ): Promise<RequestResult<unknown>> {
     const rejection = this.rejectionBeforeQueue('GET', path, false);
@@ -386,27 +384,23 @@ export class DeviceClient implements DeviceClientApi {
     path: string,
     write: boolean,
   ): WledError | undefined {
-    const details: WledErrorDetails = { device: this.name, method, path, attempts: 0 };
-    const request = `${this.name}: ${method} ${path}`;
+    const reject = (errorClass: ErrorClass, what: MessageText): WledError =>
+      requestError(errorClass, this.name, { method, path }, what, { attempts: 0 });
 
     let error: WledError | undefined;
     if (this.lifecycle.ended) {
-      error = new WledError('closed', `${request}: the device client is closed`, details);
+      error = reject('closed', messageText('client.closed'));
     } else if (write && this.lifecycle.state === 'wrong-device') {
-      error = new WledError(
-        'wrong-device',
-        `${request}: ${this.identity.describeOtherDevice()}`,
-        details,
-      );
+      error = reject('wrong-device', this.identity.describeOtherDevice());
     } else if (this.lifecycle.failingFast) {
       const next = this.lifecycle.nextProbeAt;
       const seconds = next === undefined ? 0 : Math.round((next - Date.now()) / 1000);
-      const when = seconds >= 1 ? `in ${seconds} s` : 'under way';
-      const since = new Date(this.lifecycle.unreachableSince ?? this.lifecycle.since);
-      error = new WledError(
+      const since = new Date(this.lifecycle.unreachableSince ?? this.lifecycle.since).toISOString();
+      error = reject(
         'unreachable',
-        `${request}: the device has not responded since ${since.toISOString()}, and the next check is ${when}`,
-        details,
+        seconds >= 1
+          ? messageText('client.unreachable-check-in', { since, seconds })
+          : messageText('client.unreachable-check-running', { since }),
       );
     }
 
@@ -424,10 +418,12 @@ export class DeviceClient implements DeviceClientApi {
     reject: (error: WledError) => void,
   ): Caller | undefined {
     if (signal?.aborted) {
-      const error = new WledError(
+      const error = requestError(
         'cancelled',
-        `${this.name}: ${method} ${path}: the request was aborted by its caller`,
-        { device: this.name, method, path, attempts: 0 },
+        this.name,
+        { method, path },
+        messageText('client.aborted'),
+        { attempts: 0 },
       );
       this.counters.recordFailure(error);
       reject(error);
@@ -444,16 +440,13 @@ export class DeviceClient implements DeviceClientApi {
 
   /** Arms the caller's queue timer and abort listener for the job it waits on. */
   private watchCaller(job: Job, caller: Caller, signal: AbortSignal | undefined): void {
-    const withdraw = (errorClass: ErrorClass, what: string): void => {
+    const withdraw = (errorClass: ErrorClass, what: MessageText): void => {
       if (!job.callers.includes(caller)) {
         return;
       }
       this.lane.withdraw(job, caller);
       releaseCaller(caller);
-      const error = new WledError(errorClass, `${this.name}: ${job.method} ${job.path}: ${what}`, {
-        device: this.name,
-        method: job.method,
-        path: job.path,
+      const error = requestError(errorClass, this.name, job, what, {
         attempts: job.started ? undefined : 0,
         elapsedMs: Date.now() - caller.calledAt,
       });
@@ -464,12 +457,13 @@ export class DeviceClient implements DeviceClientApi {
     // A caller waits in the queue no longer than the total deadline of a request.
     if (!job.started) {
       caller.queueTimer = setTimeout(
-        () => withdraw('timeout', `waited ${this.timeouts.totalMs} ms in the device's queue`),
+        () =>
+          withdraw('timeout', messageText('client.queue-timeout', { ms: this.timeouts.totalMs })),
         this.timeouts.totalMs,
       );
     }
     if (signal !== undefined) {
-      const onAbort = (): void => withdraw('cancelled', 'the request was aborted by its caller');
+      const onAbort = (): void => withdraw('cancelled', messageText('client.aborted'));
       signal.addEventListener('abort', onAbort, { once: true });
       caller.detachAbort = () => signal.removeEventListener('abort', onAbort);
     }
@@ -480,10 +474,12 @@ export class DeviceClient implements DeviceClientApi {
    *  rejected for a full queue. */
   private enqueueJob(job: Job, caller: Caller, signal: AbortSignal | undefined): void {
     if (this.lane.full) {
-      const error = new WledError(
+      const error = requestError(
         'overloaded',
-        `${this.name}: ${job.method} ${job.path}: ${this.lane.queueDepth} requests are already waiting for this device`,
-        { device: this.name, method: job.method, path: job.path, attempts: 0 },
+        this.name,
+        job,
+        messageText('client.queue-full', { depth: this.lane.queueDepth }),
+        { attempts: 0 },
       );
       this.counters.recordFailure(error);
       caller.reject(error);
@@ -500,7 +496,7 @@ export class DeviceClient implements DeviceClientApi {
 
   private completeJob(job: Job): void {
     const outcome: JobOutcome = job.outcome ?? {
-      error: requestError('closed', this.name, job, 'the device client was closed'),
+      error: requestError('closed', this.name, job, messageText('client.was-closed')),
       attempts: 0,
       reusedSocket: false,
     };
@@ -586,11 +582,7 @@ export class DeviceClient implements DeviceClientApi {
     if (change.to === 'unreachable') {
       // Calls waiting for a device that does not respond would only time out one by one.
       for (const job of this.lane.drain()) {
-        this.rejectJob(
-          job,
-          'unreachable',
-          'the device stopped responding before the request was sent',
-        );
+        this.rejectJob(job, 'unreachable', messageText('client.stopped-responding'));
       }
     }
     this.emitter.emit('state', change);
@@ -613,7 +605,7 @@ export class DeviceClient implements DeviceClientApi {
     this.lifecycle.beginClosing();
 
     for (const job of this.lane.drain()) {
-      this.rejectJob(job, 'closed', 'the device client was closed before the request was sent');
+      this.rejectJob(job, 'closed', messageText('client.closed-before-sent'));
     }
     this.lane.stop();
 
@@ -636,14 +628,11 @@ export class DeviceClient implements DeviceClientApi {
   // ---------------------------------------------------------------------------------------
   // Errors and counters
 
-  private rejectJob(job: Job, errorClass: ErrorClass, what: string): void {
+  private rejectJob(job: Job, errorClass: ErrorClass, what: MessageText): void {
     const callers = job.callers.splice(0, job.callers.length);
     for (const caller of callers) {
       releaseCaller(caller);
-      const error = new WledError(errorClass, `${this.name}: ${job.method} ${job.path}: ${what}`, {
-        device: this.name,
-        method: job.method,
-        path: job.path,
+      const error = requestError(errorClass, this.name, job, what, {
         attempts: 0,
         elapsedMs: Date.now() - caller.calledAt,
       });

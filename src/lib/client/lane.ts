@@ -11,6 +11,7 @@
 import type { WledError } from '../errors';
 import { mergePatches, type PatchClassification } from '../wled/state-patch';
 import type { RequestDiagnostics, WledState } from './types';
+import type { Validator } from './validate';
 
 /** One caller waiting for a job's outcome. */
 export interface Caller {
@@ -37,7 +38,7 @@ export interface Job {
   /** Each caller's own patch of a write, to merge again when a caller withdraws. */
   writes?: Array<{ caller: Caller; patch: WledState }>;
   classification?: PatchClassification;
-  validate?: (data: unknown) => string | undefined;
+  validate?: Validator;
   /** The endpoint may be missing on older firmware: 404 and 501 resolve with no data. */
   optional?: boolean;
   callers: Caller[];

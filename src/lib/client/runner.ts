@@ -5,8 +5,9 @@
  */
 
 import { WledError, type ErrorClass } from '../errors';
+import { messageText, renderMessage, type MessageText } from '../messages';
 import { RESOURCE_PATHS } from '../wled/resources';
-import { AbortReason, failureReason, requestError, withDetails } from './classify';
+import { AbortReason, failureReason, requestError, requestFailure, withDetails } from './classify';
 import type { ClientCounters } from './counters';
 import type { DeviceIdentity } from './identity';
 import type { Job, JobOutcome } from './lane';
@@ -44,7 +45,7 @@ export class JobRunner {
     // Node 20.20, each signal it derives from the long-lived close signal stayed in memory
     // (about 50 bytes each over 500 000 calls in a loop), so one controller per job is used.
     const jobAbort = new AbortController();
-    const abort = (errorClass: ErrorClass, what: string): void => {
+    const abort = (errorClass: ErrorClass, what: MessageText): void => {
       if (!jobAbort.signal.aborted) {
         jobAbort.abort(new AbortReason(errorClass, what));
       }
@@ -52,13 +53,16 @@ export class JobRunner {
 
     const deadlineAt = Date.now() + this.context.timeouts.totalMs;
     const deadline = setTimeout(
-      () => abort('timeout', `no complete response within ${this.context.timeouts.totalMs} ms`),
+      () =>
+        abort(
+          'timeout',
+          messageText('client.total-timeout', { ms: this.context.timeouts.totalMs }),
+        ),
       this.context.timeouts.totalMs,
     );
-    const onClose = (): void =>
-      abort('closed', 'the device client was closed while the request was on the wire');
+    const onClose = (): void => abort('closed', messageText('client.closed-on-wire'));
     this.context.closeSignal.addEventListener('abort', onClose, { once: true });
-    job.abortUnwanted = () => abort('cancelled', 'every caller withdrew the request');
+    job.abortUnwanted = () => abort('cancelled', messageText('client.all-callers-withdrew'));
 
     try {
       job.outcome = await this.attemptWithRetries(job, jobAbort.signal, deadlineAt);
@@ -137,7 +141,7 @@ export class JobRunner {
       const when = decision.delayMs > 0 ? ` in ${decision.delayMs} ms` : '';
       const connection = decision.freshConnection ? ' on a new connection' : '';
       this.context.logger.debug(
-        `${this.context.name}: retrying ${job.method} ${job.path} (attempt ${counters.attempts + 1})${when}${connection} after ${result.error.errorClass}: ${failureReason(result.error)}`,
+        `${this.context.name}: retrying ${job.method} ${job.path} (attempt ${counters.attempts + 1})${when}${connection} after ${result.error.errorClass}: ${renderMessage(failureReason(result.error))}`,
       );
       if (decision.delayMs > 0 && !(await sleep(decision.delayMs, signal))) {
         // The deadline or the close fired during the pause; report why.
@@ -231,13 +235,13 @@ export class JobRunner {
         reread.abort(
           new AbortReason(
             'timeout',
-            `no state read back within ${this.context.timeouts.responseMs} ms`,
+            messageText('client.reread-timeout', { ms: this.context.timeouts.responseMs }),
           ),
         ),
       this.context.timeouts.responseMs,
     );
     const onClose = (): void =>
-      reread.abort(new AbortReason('closed', 'the device client was closed'));
+      reread.abort(new AbortReason('closed', messageText('client.was-closed')));
     this.context.closeSignal.addEventListener('abort', onClose, { once: true });
 
     const read: Job = {
@@ -261,11 +265,11 @@ export class JobRunner {
 
     const written = `${job.method} ${job.path}`;
     if (isFailure(result)) {
-      const error = new WledError(
-        'indeterminate',
-        `${this.context.name}: ${written}: ${failureReason(failure.error)}, and reading the state back failed (${result.error.errorClass}), so the write was not repeated because it is not safe to repeat`,
-        { ...failure.error.details, cause: failure.error },
-      );
+      const what = messageText('client.indeterminate-read-failed', {
+        reason: failureReason(failure.error),
+        readClass: result.error.errorClass,
+      });
+      const error = this.indeterminateError(job, failure, what);
       return this.failureOutcome(job, error, attempts + 1, failure);
     }
 
@@ -285,16 +289,22 @@ export class JobRunner {
       };
     }
 
-    const explanation =
+    const what = messageText(
       baseline === undefined
-        ? 'no earlier state to compare with'
-        : 'the fields it sets did not change';
-    const error = new WledError(
-      'indeterminate',
-      `${this.context.name}: ${written}: ${failureReason(failure.error)}. The state read back does not show whether it was applied (${explanation}), and it was not repeated because it is not safe to repeat`,
-      { ...failure.error.details, cause: failure.error },
+        ? 'client.indeterminate-no-baseline'
+        : 'client.indeterminate-unchanged',
+      { reason: failureReason(failure.error) },
     );
+    const error = this.indeterminateError(job, failure, what);
     return this.failureOutcome(job, error, attempts + 1, failure);
+  }
+
+  private indeterminateError(job: Job, failure: AttemptFailure, what: MessageText): WledError {
+    const request = { device: this.context.name, method: job.method, path: job.path };
+    return new WledError('indeterminate', requestFailure(request, what), {
+      ...failure.error.details,
+      cause: failure.error,
+    });
   }
 
   private failureOutcome(
@@ -313,7 +323,7 @@ export class JobRunner {
   }
 
   private closedError(job: Job): WledError {
-    return requestError('closed', this.context.name, job, 'the device client was closed');
+    return requestError('closed', this.context.name, job, messageText('client.was-closed'));
   }
 
   private wrongDeviceError(job: Job): WledError {

@@ -13,6 +13,7 @@ import { HttpAgent, HttpsAgent } from 'agentkeepalive';
 import { WledError } from '../errors';
 import { classifyResponse, classifyTransportError } from './classify';
 import type { DeviceTimeouts } from './types';
+import type { Validator } from './validate';
 
 /** Largest response body accepted, in bytes. `presets.json` on an ESP32 stays well below. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -38,7 +39,7 @@ export interface AttemptRequest {
   /** Send on a new connection: pooled idle sockets are closed first. */
   freshConnection: boolean;
   /** Checks the parsed body; returns what is wrong with it, or undefined when it is usable. */
-  validate?: (data: unknown) => string | undefined;
+  validate?: Validator;
   /** Resolve with `data: undefined` on 404 and 501, for endpoints older firmware lacks. */
   optional?: boolean;
 }

@@ -3,9 +3,10 @@
  * body is usable; a failed check is an invalid response, like broken JSON.
  */
 
+import { messageText, type MessageText } from '../messages';
 import { RESOURCE_PATHS } from '../wled/resources';
 
-export type Validator = (data: unknown) => string | undefined;
+export type Validator = (data: unknown) => MessageText | undefined;
 
 function isObject(data: unknown): data is Record<string, unknown> {
   return typeof data === 'object' && data !== null && !Array.isArray(data);
@@ -14,30 +15,32 @@ function isObject(data: unknown): data is Record<string, unknown> {
 export const expectObject: Validator = (data) =>
   isObject(data)
     ? undefined
-    : `is ${Array.isArray(data) ? 'an array' : typeof data}, not a JSON object`;
+    : messageText('response.not-object', { type: Array.isArray(data) ? 'an array' : typeof data });
 
 export const expectStringList: Validator = (data) => {
   if (!Array.isArray(data)) {
-    return `is ${isObject(data) ? 'an object' : typeof data}, not a JSON array of names`;
+    return messageText('response.not-name-list', {
+      type: isObject(data) ? 'an object' : typeof data,
+    });
   }
   const bad = data.findIndex((item) => typeof item !== 'string');
-  return bad < 0 ? undefined : `has a ${typeof data[bad]} at index ${bad} where a name belongs`;
+  return bad < 0
+    ? undefined
+    : messageText('response.bad-name', { type: typeof data[bad], index: bad });
 };
 
 const expectInfo: Validator = (data) => {
   if (!isObject(data)) {
     return expectObject(data);
   }
-  return typeof data.ver === 'string' ? undefined : 'has no "ver" string, so it is not WLED info';
+  return typeof data.ver === 'string' ? undefined : messageText('response.no-version');
 };
 
 const expectState: Validator = (data) => {
   if (!isObject(data)) {
     return expectObject(data);
   }
-  return 'on' in data || 'bri' in data
-    ? undefined
-    : 'has neither "on" nor "bri", so it is not a WLED state';
+  return 'on' in data || 'bri' in data ? undefined : messageText('response.no-on-bri');
 };
 
 const expectFull: Validator = (data) => {
@@ -45,9 +48,9 @@ const expectFull: Validator = (data) => {
     return expectObject(data);
   }
   if (!isObject(data.state)) {
-    return 'has no "state" object';
+    return messageText('response.no-state');
   }
-  return isObject(data.info) ? undefined : 'has no "info" object';
+  return isObject(data.info) ? undefined : messageText('response.no-info');
 };
 
 const BY_PATH: Record<string, Validator> = {

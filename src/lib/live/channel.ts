@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { isConnectFailure } from '../client/classify';
 import type { Logger, WledInfo, WledState } from '../client/types';
 import { WledError, type ErrorClass } from '../errors';
+import { messageText, type MessageText } from '../messages';
 
 /** WebSocket close code that WLED sends when it is out of memory ("try again later"). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -174,7 +175,10 @@ export class WebSocketChannel {
     if (silentMs > 2.5 * this.options.heartbeatMs) {
       this.fail(
         'timeout',
-        `the WebSocket sent nothing for ${silentMs} ms, not even a pong to the pings sent every ${this.options.heartbeatMs} ms`,
+        messageText('live.heartbeat-timeout', {
+          silentMs,
+          heartbeatMs: this.options.heartbeatMs,
+        }),
       );
       this.socket.terminate();
       return;
@@ -227,13 +231,11 @@ export class WebSocketChannel {
 
   private onUnexpectedResponse(request: ClientRequest, response: IncomingMessage): void {
     const status = response.statusCode ?? 0;
-    const why =
+    const key =
       status === 401 || status === 403
-        ? "so check the username and password in the device node's settings"
-        : 'so the firmware has no WebSocket or a proxy blocks it';
-    this.fail('http', `the WebSocket upgrade at ${this.wsPath} got HTTP ${status}, ${why}`, {
-      status,
-    });
+        ? 'live.upgrade-rejected-credentials'
+        : 'live.upgrade-rejected';
+    this.fail('http', messageText(key, { path: this.wsPath, status }), { status });
     response.resume();
     request.destroy();
     this.socket.terminate();
@@ -250,29 +252,33 @@ export class WebSocketChannel {
     // Only a connection that could not be opened is `unreachable`, as for HTTP requests. A
     // reset or a silent upgrade comes from a device that accepted the connection.
     if (!opened && isConnectFailure(code)) {
-      this.fail('unreachable', `the WebSocket connection to ${this.wsPath} failed (${code})`, {
-        code,
-        cause: error,
-      });
+      this.fail(
+        'unreachable',
+        messageText('live.connect-failed', { path: this.wsPath, code: String(code) }),
+        { code, cause: error },
+      );
     } else if (error.message.includes('handshake has timed out') && !this.tcpConnected) {
       this.fail(
         'unreachable',
-        `no connection for the WebSocket within ${this.options.connectTimeoutMs} ms`,
+        messageText('live.connect-timeout', { ms: this.options.connectTimeoutMs }),
         { cause: error },
       );
     } else if (error.message.includes('handshake has timed out')) {
       this.fail(
         'timeout',
-        `the WebSocket upgrade got no answer within ${this.options.connectTimeoutMs} ms`,
+        messageText('live.upgrade-timeout', { ms: this.options.connectTimeoutMs }),
         { cause: error },
       );
     } else if (!opened) {
-      this.fail('dropped', `the WebSocket upgrade failed: ${error.message}`, {
+      this.fail('dropped', messageText('live.upgrade-failed', { error: error.message }), {
         code,
         cause: error,
       });
     } else {
-      this.fail('dropped', `the WebSocket failed: ${error.message}`, { code, cause: error });
+      this.fail('dropped', messageText('live.socket-failed', { error: error.message }), {
+        code,
+        cause: error,
+      });
     }
   }
 
@@ -287,11 +293,11 @@ export class WebSocketChannel {
     const closedByDevice = opened && this.failure === undefined && code !== CLOSE_ABNORMAL;
     if (this.failure === undefined) {
       const errorClass: ErrorClass = code === CLOSE_TRY_AGAIN_LATER ? 'overloaded' : 'dropped';
-      let why = `the WebSocket connection ended without a close frame (code ${code})`;
+      let why = messageText('live.closed-without-frame', { code });
       if (code === CLOSE_TRY_AGAIN_LATER) {
-        why = 'the device closed the WebSocket with 1013 (out of memory, try again later)';
+        why = messageText('live.closed-try-later');
       } else if (closedByDevice) {
-        why = `the device closed the WebSocket (code ${code})`;
+        why = messageText('live.closed-by-device', { code });
       }
       this.fail(errorClass, why);
     }
@@ -308,10 +314,11 @@ export class WebSocketChannel {
 
   private fail(
     errorClass: ErrorClass,
-    what: string,
+    reason: MessageText,
     details: { status?: number; code?: string; cause?: unknown } = {},
   ): void {
-    this.failure ??= new WledError(errorClass, `${this.options.device}: ${what}`, {
+    const what = messageText('live.failed', { device: this.options.device, reason });
+    this.failure ??= new WledError(errorClass, what, {
       device: this.options.device,
       method: 'GET',
       path: this.wsPath,

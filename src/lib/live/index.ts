@@ -8,7 +8,8 @@
 import { backoffDelay, DEFAULT_RECOVERY } from '../client/lifecycle';
 import type { WledInfo, WledState } from '../client/types';
 import type { StateChange } from '../connection-state';
-import { ERROR_CLASS_INFO, isWledError, type ErrorClass, type WledError } from '../errors';
+import { isWledError, type ErrorClass, type WledError } from '../errors';
+import { renderMessage } from '../messages';
 import {
   CLOSE_NO_STATUS,
   CLOSE_TRY_AGAIN_LATER,
@@ -677,7 +678,7 @@ export class LiveDevice {
 
   /** Returns the error's message without the device name in front and the advice behind. */
   private reasonOf(error: WledError): string {
-    const message = firstSentence(error);
+    const message = renderMessage(error.what);
     const prefix = `${this.name}: `;
     return message.startsWith(prefix) ? message.slice(prefix.length) : message;
   }
@@ -692,10 +693,4 @@ export class LiveDevice {
     this.webSocketFailuresByClass[error.errorClass] =
       (this.webSocketFailuresByClass[error.errorClass] ?? 0) + 1;
   }
-}
-
-/** Returns the message of an error without the advice sentence that `WledError` appends. */
-function firstSentence(error: WledError): string {
-  const suffix = `. ${ERROR_CLASS_INFO[error.errorClass].advice}`;
-  return error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
 }

@@ -22,18 +22,13 @@ export interface ChangeFilter {
 
 /**
  * Builds the filter from the editor's fields. Throws `invalid-input` for a segment that is no
- * segment id, with the message `describeInvalidSegment` returns for the text (the node passes
- * a translated one).
+ * segment id.
  */
-export function parseChangeFilter(
-  fields: {
-    properties?: string;
-    segment?: string | number;
-    ignoreOwnWrites?: boolean;
-  },
-  describeInvalidSegment: (value: string) => string = (value) =>
-    `Invalid segment ${value}: use a segment id (0, 1, ...), or leave it empty for every segment`,
-): ChangeFilter {
+export function parseChangeFilter(fields: {
+  properties?: string;
+  segment?: string | number;
+  ignoreOwnWrites?: boolean;
+}): ChangeFilter {
   const filter: ChangeFilter = {
     properties: parsePathList(fields.properties ?? ''),
     ignoreOwnWrites: fields.ignoreOwnWrites === true,
@@ -43,7 +38,7 @@ export function parseChangeFilter(
   if (segmentText !== '') {
     const segment = Number(segmentText);
     if (!Number.isInteger(segment) || segment < 0) {
-      throw invalidInput(describeInvalidSegment(JSON.stringify(segmentText)));
+      throw invalidInput('input.invalid-segment-filter', { value: JSON.stringify(segmentText) });
     }
     filter.segment = segment;
   }

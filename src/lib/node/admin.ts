@@ -16,6 +16,7 @@ import { parseHost } from '../wled/host';
 import { listNames } from '../wled/names';
 import { parseFxData } from '../wled/fxdata';
 import type { DeviceConfigNode } from './flow-node';
+import { localizeError } from './localize';
 
 export const DEVICE_TYPE = 'wled-jsonapi-device';
 
@@ -55,11 +56,11 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
       return;
     }
     if (!node.hub.client || !query) {
-      sendError(res, node.hub.configError);
+      sendError(RED, res, node.hub.configError);
       return;
     }
 
-    void answer(res, query, node.hub.client);
+    void answer(RED, res, query, node.hub.client);
   });
 
   // Needs write permission: it makes the runtime open connections to an address the caller
@@ -75,7 +76,7 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
       const host: unknown = (req.body as { host?: unknown } | undefined)?.host;
       baseUrl = parseHost(typeof host === 'string' ? host : '').baseUrl;
     } catch (err) {
-      sendError(res, err);
+      sendError(RED, res, err);
       return;
     }
 
@@ -87,7 +88,7 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
       timeouts: PROBE_TIMEOUTS,
       logger,
     });
-    void answer(res, query, client).finally(() => client.close());
+    void answer(RED, res, query, client).finally(() => client.close());
   });
 }
 
@@ -104,18 +105,23 @@ function queryFor(req: Request, res: Response): Query | undefined {
   return query;
 }
 
-async function answer(res: Response, query: Query, client: DeviceClientApi): Promise<void> {
+async function answer(
+  RED: NodeAPI,
+  res: Response,
+  query: Query,
+  client: DeviceClientApi,
+): Promise<void> {
   try {
     res.json(await query(client));
   } catch (err) {
-    sendError(res, err);
+    sendError(RED, res, err);
   }
 }
 
 /** Sends a classified failure; bad input is the caller's fault (400), anything else 502. */
-function sendError(res: Response, err: unknown): void {
+function sendError(RED: NodeAPI, res: Response, err: unknown): void {
   const errorClass = isWledError(err) ? err.errorClass : 'unknown';
-  const message = err instanceof Error ? err.message : String(err);
+  const message = localizeError(RED, err);
   res.status(errorClass === 'invalid-input' ? 400 : 502).json({ error: errorClass, message });
 }
 

@@ -10,6 +10,7 @@ import type { DeviceClientApi } from '../client/types';
 import { isWledError } from '../errors';
 import type { DeviceHub } from './device-hub';
 import { requestFailedMessage, stateChangeMessage } from './diagnostics';
+import { localizedError } from './localize';
 
 export interface FlowNodeConfig extends NodeDef {
   /** Id of the `wled-jsonapi-device` config node. */
@@ -62,7 +63,11 @@ export function setupFlowNode(
     }
     if (!hub.client) {
       // The device node's settings are invalid, and its error names the value and the reason.
-      done(hub.configError ?? new Error(RED._('errors.no-device')));
+      done(
+        hub.configError
+          ? localizedError(RED, hub.configError)
+          : new Error(RED._('errors.no-device')),
+      );
       return;
     }
 
@@ -87,7 +92,7 @@ export function setupFlowNode(
     send: Send,
     done: Done,
   ): void {
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = localizedError(RED, err);
 
     // Bad input never reached the device, so it is no sign of the connection's health.
     if (isWledError(err) && err.errorClass === 'invalid-input') {
@@ -95,7 +100,7 @@ export function setupFlowNode(
       return;
     }
 
-    const diagnostics = requestFailedMessage(err, msg, {
+    const diagnostics = requestFailedMessage(error, msg, {
       name: hub.name,
       state: hub.state,
       queueDepth: client.stats().queueDepth,

@@ -58,15 +58,17 @@ export function parseEffectInput(config: EffectSettings, payload: unknown): Effe
   } else if (isPlainObject(payload)) {
     const unknown = Object.keys(payload).filter((key) => !PAYLOAD_FIELDS.includes(key));
     if (unknown.length > 0) {
-      throw invalidInput(
-        `Unknown field ${unknown.map((key) => JSON.stringify(key)).join(', ')} in msg.payload: the effect node reads ${PAYLOAD_FIELDS.join(', ')}`,
-      );
+      throw invalidInput('input.unknown-effect-field', {
+        fields: unknown.map((key) => JSON.stringify(key)).join(', '),
+        known: PAYLOAD_FIELDS.join(', '),
+      });
     }
     Object.assign(settings, parseSettings(payload, 'msg.payload', 'segment'));
   } else if (Array.isArray(payload)) {
-    throw invalidInput(
-      `Invalid msg.payload ${describeValue(payload)}: use an effect name, or an object with ${PAYLOAD_FIELDS.join(', ')}`,
-    );
+    throw invalidInput('input.invalid-effect-payload', {
+      value: describeValue(payload),
+      known: PAYLOAD_FIELDS.join(', '),
+    });
   }
 
   const hasSetting =
@@ -76,9 +78,7 @@ export function parseEffectInput(config: EffectSettings, payload: unknown): Effe
     settings.palette !== undefined ||
     (settings.colors !== undefined && settings.colors.length > 0);
   if (!hasSetting) {
-    throw invalidInput(
-      'Nothing to set: choose an effect, speed, intensity, palette or colours in the node, or send them in msg.payload',
-    );
+    throw invalidInput('input.nothing-to-set');
   }
   return settings;
 }

@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 import { invalidInput } from '../errors';
+import { messageText } from '../messages';
 
 /** A device address split into the parts the HTTP client needs. */
 export interface DeviceAddress {
@@ -16,9 +17,7 @@ export interface DeviceAddress {
   secure: boolean;
 }
 
-const ACCEPTED_FORMS =
-  'use a hostname or IP address with an optional :port and an optional http:// or https:// prefix, ' +
-  'such as 192.0.2.10, wled-kitchen.local:8080, https://wled.example.com or [fe80::1]:80';
+const ACCEPTED_FORMS = messageText('input.address-forms');
 
 // One DNS label: letters, digits, hyphens and underscores (mDNS and some routers hand out
 // names with underscores), not starting or ending with a hyphen.
@@ -38,7 +37,7 @@ export function parseHost(input: string): DeviceAddress {
 
   let rest = input.trim();
   if (rest === '') {
-    throw invalidInput(`Missing device address: ${ACCEPTED_FORMS}`);
+    throw invalidInput('input.missing-address', { forms: ACCEPTED_FORMS });
   }
 
   let secure = false;
@@ -82,7 +81,7 @@ export function maskCredentials(address: string): string {
 
 function invalid(input: unknown, reason: string) {
   const shown = typeof input === 'string' ? JSON.stringify(maskCredentials(input)) : String(input);
-  return invalidInput(`Invalid device address ${shown} (${reason}): ${ACCEPTED_FORMS}`);
+  return invalidInput('input.invalid-address', { address: shown, reason, forms: ACCEPTED_FORMS });
 }
 
 /** Rejects the URL parts that a device address must not carry. */

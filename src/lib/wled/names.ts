@@ -17,8 +17,6 @@ export interface NamedId {
 
 const MAX_SUGGESTIONS = 3;
 
-const ARTICLE: Record<NameKind, string> = { effect: 'an', palette: 'a' };
-
 // Custom palettes are addressed from 255 downwards (255 is the first) and are missing from
 // /json/pal, which lists only the built-in palettes (0.13 to 16.x).
 const FIRST_CUSTOM_PALETTE_ID = 246;
@@ -55,14 +53,12 @@ export function resolveName(kind: NameKind, value: string | number, names: strin
     return resolveId(kind, value, names);
   }
   if (typeof value !== 'string') {
-    throw invalidInput(
-      `Invalid ${kind} ${describeValue(value)}: use ${ARTICLE[kind]} ${kind} name or id`,
-    );
+    throw invalidInput(`input.invalid-${kind}`, { value: describeValue(value) });
   }
 
   const query = normalize(value);
   if (query === '') {
-    throw invalidInput(`Missing ${kind}: give ${ARTICLE[kind]} ${kind} name or id`);
+    throw invalidInput(`input.missing-${kind}`);
   }
   if (/^[0-9]+$/.test(query)) {
     return resolveId(kind, Number(query), names);
@@ -85,9 +81,7 @@ export function resolveName(kind: NameKind, value: string | number, names: strin
 
 function resolveId(kind: NameKind, id: number, names: string[]): number {
   if (!Number.isInteger(id) || id < 0 || id > 255) {
-    throw invalidInput(
-      `Invalid ${kind} id ${describeValue(id)}: use a whole number from 0 to 255 or ${ARTICLE[kind]} ${kind} name`,
-    );
+    throw invalidInput(`input.invalid-${kind}-id`, { id: describeValue(id) });
   }
   if (kind === 'palette' && id >= FIRST_CUSTOM_PALETTE_ID) {
     return id;
@@ -96,14 +90,10 @@ function resolveId(kind: NameKind, id: number, names: string[]): number {
     return id;
   }
   if (id >= names.length) {
-    throw invalidInput(
-      `Unknown ${kind} id ${id} on this device: it has ${kind} ids 0 to ${names.length - 1}`,
-    );
+    throw invalidInput(`input.unknown-${kind}-id`, { id, max: names.length - 1 });
   }
   if (isPlaceholderName(names[id])) {
-    throw invalidInput(
-      `The ${kind} id ${id} is unused on this device (listed as ${JSON.stringify(names[id])}): choose another ${kind}`,
-    );
+    throw invalidInput(`input.unused-${kind}-id`, { id, listed: JSON.stringify(names[id]) });
   }
   return id;
 }
@@ -114,14 +104,16 @@ function unknownName(kind: NameKind, value: string, entries: NamedId[]) {
     entries.map((entry) => entry.name),
   );
   if (suggestions.length === 0) {
-    return invalidInput(
-      `Unknown ${kind} ${JSON.stringify(value)} on this device, and no similar names were found among its ${entries.length} ${kind}s; pick one from the node's ${kind} list`,
-    );
+    return invalidInput(`input.unknown-${kind}-name`, {
+      name: JSON.stringify(value),
+      count: entries.length,
+    });
   }
   const quoted = suggestions.map((name) => JSON.stringify(name)).join(', ');
-  return invalidInput(
-    `Unknown ${kind} ${JSON.stringify(value)} on this device. Closest names: ${quoted}`,
-  );
+  return invalidInput(`input.unknown-${kind}-suggest`, {
+    name: JSON.stringify(value),
+    suggestions: quoted,
+  });
 }
 
 /**

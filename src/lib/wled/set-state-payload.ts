@@ -267,9 +267,7 @@ export function parseSetStatePayload(payload: unknown): Record<string, unknown> 
   }
 
   if (!isPlainObject(payload)) {
-    throw invalidInput(
-      `Invalid state ${describeValue(payload)} in ${PAYLOAD_PATH}: use ${SHORTHAND_FORMS_TEXT}`,
-    );
+    throw invalidState(payload);
   }
 
   const state = checkFields(payload, STATE_FIELDS, PAYLOAD_PATH);
@@ -278,9 +276,7 @@ export function parseSetStatePayload(payload: unknown): Record<string, unknown> 
   if (Object.keys(state).length === 0) {
     // An empty request only reads the state back, which is the get-state node's job, so an
     // empty object here is more likely a flow mistake than a deliberate read.
-    throw invalidInput(
-      `Empty state object in ${PAYLOAD_PATH}: give at least one field such as {"on": true} or {"bri": 128}, or use a get-state node to read the state`,
-    );
+    throw invalidInput('input.empty-state', { path: PAYLOAD_PATH });
   }
   return state;
 }
@@ -294,8 +290,14 @@ function parseShorthandString(payload: string): Record<string, unknown> {
     case 'toggle':
       return { on: 't' };
     default:
-      throw invalidInput(
-        `Invalid state ${describeValue(payload)} in ${PAYLOAD_PATH}: use ${SHORTHAND_FORMS_TEXT}`,
-      );
+      throw invalidState(payload);
   }
+}
+
+function invalidState(payload: unknown) {
+  return invalidInput('input.invalid-state', {
+    value: describeValue(payload),
+    path: PAYLOAD_PATH,
+    forms: SHORTHAND_FORMS_TEXT,
+  });
 }

@@ -5,6 +5,7 @@
  */
 
 import { invalidInput, WledError } from '../errors';
+import type { MessageParam } from '../messages';
 
 /** Checks one value found at `path` (e.g. `msg.payload.seg[0].fx`) and returns the value to send. */
 export type ValueCheck = (value: unknown, path: string) => unknown;
@@ -32,12 +33,17 @@ export function describeValue(value: unknown): string {
 
 /** Builds the error for one rejected value, e.g. `Invalid brightness 300 in msg.payload.bri: use ...`. */
 export function invalidValue(
-  label: string,
+  label: MessageParam,
   value: unknown,
-  path: string,
-  accepted: string,
+  path: MessageParam,
+  accepted: MessageParam,
 ): WledError {
-  return invalidInput(`Invalid ${label} ${describeValue(value)} in ${path}: use ${accepted}`);
+  return invalidInput('input.invalid-value', {
+    label,
+    value: describeValue(value),
+    path,
+    accepted,
+  });
 }
 
 /**
