@@ -14,6 +14,7 @@ import { DEFAULT_LIVE_SETTINGS, LiveDevice } from './lib/live';
 import { channelHealth, followClient, stateAndInfoReader } from './lib/live/client-reader';
 import { maskCredentials, parseHost } from './lib/wled/host';
 import { DEVICE_TYPE, registerAdminRoutes } from './lib/node/admin';
+import { AddressRegistry } from './lib/node/address-registry';
 import { DeviceHub } from './lib/node/device-hub';
 import { localizeError } from './lib/node/localize';
 import type { DeviceConfigNode } from './lib/node/flow-node';
@@ -45,6 +46,8 @@ interface DeviceCredentials {
 }
 
 export = function (RED: NodeAPI): void {
+  const addresses = new AddressRegistry();
+
   function WledJsonApiDeviceNode(this: Node, config: DeviceNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this as DeviceConfigNode;
@@ -133,7 +136,13 @@ export = function (RED: NodeAPI): void {
     followClient(live, client);
     node.hub = new DeviceHub({ name, client, live, translate });
 
+    const others = addresses.add(baseUrl, node.id, name);
+    if (others.length > 0) {
+      node.warn(RED._('errors.shared-address', { address: baseUrl, others: others.join(', ') }));
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      addresses.remove(baseUrl, node.id);
       const hub = node.hub;
       node.hub = undefined;
       hub

@@ -10,6 +10,7 @@ import { invalidInput } from './lib/errors';
 import { setupFlowNode } from './lib/node/flow-node';
 import type { FlowNodeConfig } from './lib/node/flow-node';
 import { parseSetStatePayload } from './lib/wled/set-state-payload';
+import { appliesAfterAnswer } from './lib/wled/state-patch';
 
 interface SetStateNodeDef extends FlowNodeConfig {
   /** Source of the state change: a property name, JSON text or a JSONata expression. */
@@ -39,7 +40,14 @@ export = function (RED: NodeAPI): void {
       }
 
       const { data } = await client.setState(patch);
-      return data;
+      if (!appliesAfterAnswer(patch)) {
+        return data;
+      }
+
+      // The answer predates the preset or playlist, so the state is read once more to output
+      // what the device shows.
+      const { data: applied } = await client.read('state');
+      return applied;
     });
   }
 

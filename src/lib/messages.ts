@@ -47,6 +47,8 @@ export const MESSAGES = {
 
   'input.unknown-effect-field':
     'Unknown field __fields__ in msg.payload: the effect node reads __known__',
+  'input.invalid-effect-number':
+    "Invalid effect id __value__ in msg.payload: use a whole number from 0 to 255, or an effect name; an inject node's timestamp is ignored",
   'input.invalid-effect-payload':
     'Invalid msg.payload __value__: use an effect name, or an object with __known__',
   'input.nothing-to-set':
@@ -75,9 +77,9 @@ export const MESSAGES = {
   'client.other-device':
     'another device (MAC __mac__) responds at this address instead of MAC __expectedMac__',
   'client.unreachable-check-in':
-    'the device has not responded since __since__, and the next check is in __seconds__ s',
+    'the device has been unreachable since __since__, and the next check is in __seconds__ s',
   'client.unreachable-check-running':
-    'the device has not responded since __since__, and the next check is under way',
+    'the device has been unreachable since __since__, and the next check is under way',
   'client.stopped-responding': 'the device stopped responding before the request was sent',
   'client.aborted': 'the request was aborted by its caller',
   'client.all-callers-withdrew': 'every caller withdrew the request',
@@ -139,11 +141,11 @@ export const MESSAGES = {
   'input.invalid-segment-filter':
     'Invalid segment __value__: use a segment id (0, 1, ...), or leave it empty for every segment',
 
-  'advice.invalid-input': 'Correct the value named above; nothing was sent to the device.',
+  'advice.invalid-input': 'Correct that value; nothing was sent to the device.',
   'advice.stale':
     'A reused connection had been closed by the device or a proxy; the request is repeated once on a new connection.',
   'advice.overloaded':
-    'The device is busy because too many requests reach it; send fewer requests, for example through a delay node that limits the rate.',
+    'Too many requests are going to the device; send fewer, for example through a delay node that limits the rate.',
   'advice.dropped':
     'The device accepted the connection and closed it without answering, which WLED does when it is short of memory; send fewer requests.',
   'advice.truncated':
@@ -159,7 +161,7 @@ export const MESSAGES = {
   'advice.indeterminate':
     'The write may or may not have been applied and could not be confirmed; read the state before sending it again.',
   'advice.wrong-device':
-    'Another device now answers at this address, so writes are refused; check the address and redeploy.',
+    'Writes are refused until the address is checked and the flows are redeployed.',
   'advice.cancelled': 'The request was withdrawn before it completed.',
   'advice.closed': 'The device node was stopped or redeployed before the request could be sent.',
 } as const;

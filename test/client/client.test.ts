@@ -289,6 +289,19 @@ describe('device client: normal operation', () => {
     assert.equal(emulator.stats().getsByPath['/json/pal'], 1);
   });
 
+  it('concurrent effect list loads shared', async () => {
+    harness = await startHarness();
+    const { client, emulator } = harness;
+
+    // A write between the loads is a barrier for merging identical reads in the lane.
+    const loads = [client.effectLists(), client.setState({ on: 't' }), client.effectLists()];
+    const [first, , second] = await Promise.all(loads);
+
+    assert.equal(second, first);
+    assert.equal(emulator.stats().getsByPath['/json/eff'], 1);
+    assert.equal(emulator.stats().getsByPath['/json/pal'], 1);
+  });
+
   it('effect lists without fxdata on 0.13', async function () {
     if (!haveFixtures) {
       this.skip();

@@ -96,6 +96,20 @@ describe('live device feed', function () {
     assert.equal(foreign.origin, 'device');
   });
 
+  it('keeps its own copy of a write response', async () => {
+    const recorder = await start();
+    const before = recorder.events.length;
+
+    const settle = live.beginWrite({ bri: 91 });
+    const { data } = await client.setState({ bri: 91 });
+    settle(data);
+    await recorder.event((event) => event.changed.includes('bri'), 'the own change', before);
+    // The response is also a set-state node's msg.payload, which a later node may edit.
+    (data as { bri: number }).bri = 555;
+
+    assert.equal(live.latest?.state.bri, 91);
+  });
+
   it('keeps a quiet WebSocket open', async () => {
     const recorder = await start();
 

@@ -17,6 +17,7 @@ import {
   repoRoot,
   settle,
   waitFor,
+  functionNode,
   logEntries,
 } from '../nodes/helpers';
 import { postState, resourceCounts } from './helpers';
@@ -26,8 +27,6 @@ const stateChangedNode = require(
   path.join(repoRoot, 'nodes', 'wled-jsonapi-state-changed.js'),
 ) as unknown;
 const nodes = [...allNodes, stateChangedNode];
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const functionNode = require('@node-red/nodes/core/function/10-function.js') as unknown;
 
 type FlowNode = Record<string, unknown>;
 
@@ -295,6 +294,50 @@ describe('wled-jsonapi-state-changed node', function () {
     assert.ok(Array.isArray(effects.payload), 'other resources are still read from the device');
   });
 
+  it('keeps its state when set-state output is edited', async () => {
+    const device = await startEmulator();
+    const setState = {
+      id: 'set',
+      z: 'tab',
+      type: 'wled-jsonapi-set-state',
+      device: 'dev',
+      payload: 'payload',
+      payloadType: 'msg',
+      wires: [['careless'], []],
+    };
+    // Edits set-state's output in place, as a careless flow would.
+    const careless = {
+      id: 'careless',
+      z: 'tab',
+      type: 'function',
+      func: 'msg.payload.bri = 555;\nmsg.payload.seg[0].fx = 66;\nreturn msg;',
+      outputs: 1,
+      wires: [['set-out']],
+    };
+    await helper.load(
+      [...nodes, functionNode()],
+      flowWith(device, stateChanged('sc'), [
+        setState,
+        careless,
+        { id: 'set-out', z: 'tab', type: 'helper' },
+      ]),
+    );
+    const out1 = new Inbox('sc-out1');
+    const written = new Inbox('set-out');
+    await out1.find(isResync);
+
+    getNode('set').receive({ payload: { bri: 91 } });
+    await written.at(0);
+    await out1.find((msg) => bri(msg) === 91);
+    await postState(device, { bri: 42 });
+    const change = await out1.find((msg) => bri(msg) === 42);
+
+    // The device's own push of bri 91 (sent after the write) must not look like a change.
+    const changes = out1.messages.filter((msg) => !isResync(msg)).map((msg) => msg.changed);
+    assert.deepEqual(changes, [['bri'], ['bri']]);
+    assert.equal((change.previous as { bri: number }).bri, 91);
+  });
+
   it('hands out copies that flows cannot edit', async () => {
     const device = await startEmulator();
     const editor = {
@@ -322,7 +365,7 @@ describe('wled-jsonapi-state-changed node', function () {
       wires: [['get-out1'], []],
     };
     await helper.load(
-      [...nodes, functionNode],
+      [...nodes, functionNode()],
       flowWith(device, stateChanged('sc', { wires: [['edit'], ['sc-out2']] }), [
         editor,
         { id: 'edit-out', z: 'tab', type: 'helper' },

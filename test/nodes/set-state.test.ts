@@ -157,9 +157,24 @@ describe('wled-jsonapi-set-state node', function () {
     const posts = emulator.stats().postsByPath['/json/state'] ?? 0;
 
     getNode('n1').receive({});
-    await out1.at(0);
+    const msg = await out1.at(0);
 
     assert.equal(emulator.stats().postsByPath['/json/state'], posts + 1);
+    // WLED loads a preset after it answers, so the node reads the state again to output it.
+    assert.equal((msg.payload as { ps: number }).ps, 1);
+  });
+
+  it('outputs the state with a preset from msg.payload', async () => {
+    const { out1 } = await loadWith('builtin');
+    const node = getNode('n1');
+
+    node.receive({ payload: { ps: 2 } });
+    const second = await out1.at(0);
+    node.receive({ payload: { ps: 1 } });
+    const first = await out1.at(1);
+
+    assert.equal((second.payload as { ps: number }).ps, 2);
+    assert.equal((first.payload as { ps: number }).ps, 1);
   });
 
   const invalidPayloads: Array<[string, unknown, RegExp]> = [

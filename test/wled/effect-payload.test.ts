@@ -41,8 +41,17 @@ describe('parseEffectInput', () => {
   it('treats a number payload up to 255 as an effect id', () => {
     assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 9), { effect: 9 });
     assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 0), { effect: 0 });
-    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 256), { effect: 'Solid' });
-    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 9.5), { effect: 'Solid' });
+    assert.deepEqual(parseEffectInput({ effect: 'Solid' }, 1733300000000), { effect: 'Solid' });
+  });
+
+  it('rejects other number payloads', () => {
+    for (const payload of [256, 9.5, -1, Number.NaN]) {
+      assertInvalidInput(
+        () => parseEffectInput({ effect: 'Solid' }, payload),
+        'Invalid effect id',
+        'from 0 to 255',
+      );
+    }
   });
 
   it('accepts an object from another V8 context', () => {

@@ -68,6 +68,8 @@ export class DeviceClient implements DeviceClientApi {
   private lists: EffectLists | undefined;
   /** Bumped on reboot or version change, so lists fetched across one are not cached. */
   private listsGeneration = 0;
+  /** The load of the effect lists that callers without an abort signal share. */
+  private listsLoading: Promise<EffectLists> | undefined;
 
   private readonly counters = new ClientCounters();
   private readonly runner: JobRunner;
@@ -247,7 +249,18 @@ export class DeviceClient implements DeviceClientApi {
     if (this.lists !== undefined) {
       return this.lists;
     }
+    if (options.signal !== undefined) {
+      return this.loadEffectLists(options);
+    }
 
+    // Messages that arrive together share one load instead of reading the lists once each.
+    this.listsLoading ??= this.loadEffectLists(options).finally(() => {
+      this.listsLoading = undefined;
+    });
+    return this.listsLoading;
+  }
+
+  private async loadEffectLists(options: RequestOptions): Promise<EffectLists> {
     const generation = this.listsGeneration;
     const effects = (await this.readPath('/json/eff', options, expectStringList)).data as string[];
     const palettes = (await this.readPath('/json/pal', options, expectStringList)).data as string[];
@@ -568,6 +581,7 @@ export class DeviceClient implements DeviceClientApi {
 
   private dropLists(): void {
     this.lists = undefined;
+    this.listsLoading = undefined;
     this.listsGeneration += 1;
   }
 

@@ -242,7 +242,7 @@ export class ConnectionLifecycle {
     this.probeTimer = setTimeout(() => {
       this.probeTimer = undefined;
       this.nextProbeAt = undefined;
-      this.transition('probing', `no request for ${delayMs} ms, checking the device`);
+      this.transition('probing', `waited ${delayMs} ms, checking the device`);
       this.hooks.probe();
     }, delayMs);
 

@@ -193,7 +193,8 @@ export class LiveDevice {
     }
     const settle = this.tracker.beginWrite(patch);
     return (response) => {
-      const event = settle(response);
+      // The response is also the set-state node's msg.payload, which later nodes may edit.
+      const event = settle(response === undefined ? undefined : structuredClone(response));
       if (event !== undefined && this.currentMode !== 'stopped') {
         this.emit(event);
       }

@@ -32,6 +32,14 @@ export interface NameLists {
 /** Highest effect id: WLED stores `fx` in 8 bits. */
 const MAX_EFFECT_ID = 255;
 
+/** Smallest number taken as an inject node's timestamp: milliseconds since 1970, here 2001. */
+const MIN_TIMESTAMP_MS = 1e12;
+
+/** Returns whether a number payload is a timestamp (an inject node's default) to ignore. */
+function isTimestamp(value: number): boolean {
+  return Number.isInteger(value) && value >= MIN_TIMESTAMP_MS;
+}
+
 const PAYLOAD_FIELDS = ['effect', 'speed', 'intensity', 'palette', 'colors', 'segment'];
 
 /**
@@ -39,10 +47,11 @@ const PAYLOAD_FIELDS = ['effect', 'speed', 'intensity', 'palette', 'colors', 'se
  *
  * `payload` may be a plain object with any of effect, speed, intensity, palette, colors and
  * segment (a number or an array of numbers). A non-empty string names an effect or gives
- * its id, and so does a whole number from 0 to 255 (WLED's effect ids are 8-bit). Anything
- * else carries no settings, and then the editor settings apply alone: undefined, null, an
- * empty string, a boolean, or any other number, such as an inject node's timestamp. Empty editor fields (`""`, null, undefined) count as unset, and the
- * editor's numeric fields may be numeric strings, as Node-RED stores them.
+ * its id, and so does a whole number from 0 to 255 (WLED's effect ids are 8-bit). Undefined,
+ * null, an empty string, a boolean and an inject node's timestamp carry no settings, and then
+ * the editor settings apply alone; any other number is rejected. Empty editor fields (`""`,
+ * null, undefined) count as unset, and the editor's numeric fields may be numeric strings, as
+ * Node-RED stores them.
  */
 export function parseEffectInput(config: EffectSettings, payload: unknown): EffectSettings {
   const settings = parseSettings(
@@ -55,6 +64,8 @@ export function parseEffectInput(config: EffectSettings, payload: unknown): Effe
     settings.effect = checkNameOrId('effect', payload.trim(), 'msg.payload');
   } else if (isWholeNumber(payload, 0, MAX_EFFECT_ID)) {
     settings.effect = payload;
+  } else if (typeof payload === 'number' && !isTimestamp(payload)) {
+    throw invalidInput('input.invalid-effect-number', { value: describeValue(payload) });
   } else if (isPlainObject(payload)) {
     const unknown = Object.keys(payload).filter((key) => !PAYLOAD_FIELDS.includes(key));
     if (unknown.length > 0) {
