@@ -12,6 +12,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { setTimeout, clearTimeout } = require('node:timers');
 
 const root = path.join(__dirname, '..');
 const packageName = require(path.join(root, 'package.json')).name;
@@ -21,9 +22,31 @@ const editorPort = Number(process.env.PORT || 1880);
 const emulatorPort = Number(process.env.EMULATOR_PORT || 8080);
 const controlPort = Number(process.env.CONTROL_PORT || emulatorPort + 1);
 
+// How long Node-RED gets to stop its flows after SIGINT before it is killed. Node-RED itself
+// gives each node up to 15 s to close (the nodeCloseTimeout default in Node-RED 4.1).
+const NODE_RED_STOP_MS = 20000;
+
+/** Parts that main() has started and stop() must undo. */
+const running = { emulator: undefined, userDir: undefined, nodeRed: undefined };
+let stopping = false;
+let stdoutOpen = true;
+
+// SIGHUP arrives when the terminal is closed, the others on Ctrl-C and from process managers.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => void stop(0));
+}
+// A closed output pipe (`npm start | head`) or terminal makes writes fail. No process reads the
+// output any more then, so stop everything instead of crashing, which would leave Node-RED
+// running and the user directory behind.
+process.stdout.on('error', () => {
+  stdoutOpen = false;
+  void stop(0);
+});
+process.stderr.on('error', () => void stop(0));
+
 main().catch((err) => {
   console.error(`npm start failed: ${err && err.stack ? err.stack : err}`);
-  process.exit(1);
+  void stop(1);
 });
 
 async function main() {
@@ -44,42 +67,53 @@ async function main() {
   } else {
     const { startEmulator } = require(path.join(root, 'nodes', 'emulator', 'index.js'));
     emulator = await startEmulator({ host: '127.0.0.1', port: emulatorPort, controlPort });
+    running.emulator = emulator;
     host = `127.0.0.1:${emulator.port}`;
     console.log(`WLED emulator running at ${emulator.url}`);
     console.log(
       `Fault control at ${emulator.controlUrl}, for example: ` +
-        `curl -X POST -d '{"kind":"refuse-connections","forMs":10000}' ${emulator.controlUrl}/faults`,
+        `curl -X POST -H 'Content-Type: application/json' ` +
+        `-d '{"kind":"refuse-connections","forMs":10000}' ${emulator.controlUrl}/faults`,
     );
   }
 
-  const userDir = prepareUserDir(host);
-  const nodeRed = startNodeRed(userDir);
-  let stopping = false;
-
-  const stop = async (code) => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    if (nodeRed.exitCode === null) {
-      nodeRed.kill('SIGINT');
-      await new Promise((resolve) => nodeRed.once('exit', resolve));
-    }
-    if (emulator) {
-      await emulator.close();
-    }
-    fs.rmSync(userDir, { recursive: true, force: true });
-    process.exit(code);
-  };
-
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  nodeRed.on('exit', (code) => {
+  running.userDir = prepareUserDir(host);
+  const nodeRed = startNodeRed(running.userDir);
+  running.nodeRed = nodeRed;
+  nodeRed.on('exit', (code, signal) => {
     if (!stopping) {
-      console.error(`Node-RED stopped (exit code ${code})`);
+      console.error(`Node-RED stopped (${signal ? `signal ${signal}` : `exit code ${code}`})`);
       void stop(code || 1);
     }
   });
+}
+
+/**
+ * Stops Node-RED and the emulator, deletes the user directory and exits with `code`. Runs
+ * once; later calls return at once.
+ */
+async function stop(code) {
+  if (stopping) {
+    return;
+  }
+  stopping = true;
+
+  const { nodeRed, emulator, userDir } = running;
+  // A child that a signal ended has no exit code, only a signal code.
+  if (nodeRed && nodeRed.exitCode === null && nodeRed.signalCode === null) {
+    const exited = new Promise((resolve) => nodeRed.once('exit', resolve));
+    nodeRed.kill('SIGINT');
+    const killTimer = setTimeout(() => nodeRed.kill('SIGKILL'), NODE_RED_STOP_MS);
+    await exited;
+    clearTimeout(killTimer);
+  }
+  if (emulator) {
+    await emulator.close();
+  }
+  if (userDir) {
+    fs.rmSync(userDir, { recursive: true, force: true });
+  }
+  process.exit(code);
 }
 
 /** Compiles the TypeScript sources when a node file is missing or older than any source. */
@@ -174,6 +208,9 @@ function startNodeRed(userDir) {
 
   let announced = false;
   child.stdout.on('data', (chunk) => {
+    if (!stdoutOpen) {
+      return;
+    }
     process.stdout.write(chunk);
     if (!announced && chunk.toString().includes('Started flows')) {
       announced = true;

@@ -41,7 +41,7 @@ ws-refuse, ws-silent. Fields: count (next N requests), forMs (time window), dela
 
 Example:
   wled-jsonapi-emulator --profile 0.15.3-esp32 --port 8080 --leds 60 --control-port 8081
-  curl -X POST -d '{"kind":"busy","count":3}' http://127.0.0.1:8081/faults
+  curl -X POST -H 'Content-Type: application/json' -d '{"kind":"busy","count":3}' http://127.0.0.1:8081/faults
 `;
 
 interface CliOptions {

@@ -31,7 +31,7 @@ const DEVICE_TYPE = 'wled-jsonapi-device';
 /** Node ids in examples/demo.json, which an import into an empty workspace keeps. */
 const DEMO = {
   tab: 'demo-tab-01',
-  device: 'demo-device-02',
+  device: 'wled-jsonapi-example-device',
   setState: 'demo-set-state-06',
   injectOn: 'demo-inject-07',
   injectBrightness64: 'demo-inject-10',
