@@ -6,11 +6,12 @@
 
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 
+import { applyState } from './lib/client/apply-state';
 import { invalidInput } from './lib/errors';
+import { localizeError } from './lib/node/localize';
 import { setupFlowNode } from './lib/node/flow-node';
 import type { FlowNodeConfig } from './lib/node/flow-node';
 import { parseSetStatePayload } from './lib/wled/set-state-payload';
-import { appliesAfterAnswer } from './lib/wled/state-patch';
 
 interface SetStateNodeDef extends FlowNodeConfig {
   /** Source of the state change: a property name, JSON text or a JSONata expression. */
@@ -39,15 +40,11 @@ export = function (RED: NodeAPI): void {
         patch.tt = transitionTenths;
       }
 
-      const { data } = await client.setState(patch);
-      if (!appliesAfterAnswer(patch)) {
-        return data;
+      const { state, readBackError } = await applyState(client, patch);
+      if (readBackError !== undefined) {
+        this.warn(RED._('warnings.read-back-failed', { error: localizeError(RED, readBackError) }));
       }
-
-      // The answer predates the preset or playlist, so the state is read once more to output
-      // what the device shows.
-      const { data: applied } = await client.read('state');
-      return applied;
+      return state;
     });
   }
 

@@ -60,6 +60,7 @@ export const MESSAGES = {
     'use a hostname or IP address with an optional :port and an optional http:// or https:// prefix, such as 192.0.2.10, wled-kitchen.local:8080, https://wled.example.com or [fe80::1]:80',
 
   'input.invalid-state': 'Invalid state __value__ in __path__: use __forms__',
+  'input.missing-state': 'Missing state in __path__: use __forms__',
   'input.empty-state':
     'Empty state object in __path__: give at least one field such as {"on": true} or {"bri": 128}, or use a get-state node to read the state',
 
@@ -84,7 +85,7 @@ export const MESSAGES = {
   'client.aborted': 'the request was aborted by its caller',
   'client.all-callers-withdrew': 'every caller withdrew the request',
   'client.queue-timeout': "waited __ms__ ms in the device's queue",
-  'client.queue-full': '__depth__ requests are already waiting for this device',
+  'client.queue-full': 'the queue for this device is full (__depth__ waiting)',
   'client.total-timeout': 'no complete response within __ms__ ms',
   'client.reread-timeout': 'no state read back within __ms__ ms',
   'client.indeterminate-read-failed':
@@ -163,7 +164,7 @@ export const MESSAGES = {
   'advice.wrong-device':
     'Writes are refused until the address is checked and the flows are redeployed.',
   'advice.cancelled': 'The request was withdrawn before it completed.',
-  'advice.closed': 'The device node was stopped or redeployed before the request could be sent.',
+  'advice.closed': 'The device node was stopped or redeployed before the request could finish.',
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -206,7 +206,7 @@ describe('device client: normal operation', () => {
 
     assert.equal(error.errorClass, 'overloaded');
     assert.equal(error.details.attempts, 0);
-    assert.match(error.message, /2 requests are already waiting/);
+    assert.match(error.message, /the queue for this device is full \(2 waiting\)/);
     await Promise.all([first, queuedA, queuedB]);
   });
 

@@ -135,6 +135,16 @@ describe('request lane', () => {
     assert.equal(lane.findSharedRead('/json/state'), undefined);
   });
 
+  it('fresh read never joins one on the wire', () => {
+    const { lane, started } = createLane();
+    const onWire = read('/json/state');
+    lane.enqueue(onWire);
+    assert.equal(started[0], onWire);
+
+    assert.equal(lane.findSharedRead('/json/state'), onWire);
+    assert.equal(lane.findSharedRead('/json/state', true), undefined);
+  });
+
   it('withdrawn last caller leaves the queue', () => {
     const { lane } = createLane();
     lane.enqueue(read('/json/info'));

@@ -57,11 +57,21 @@ describe('parseSetStatePayload', () => {
       });
     }
 
-    for (const value of [null, undefined, [1, 2], ['on']]) {
-      it(`rejects ${JSON.stringify(value) ?? 'undefined'}`, () => {
+    for (const value of [[1, 2], ['on']]) {
+      it(`rejects ${JSON.stringify(value)}`, () => {
         assertInvalidInput(
           () => parseSetStatePayload(value),
           'Invalid state',
+          '{"on": true, "bri": 128}',
+        );
+      });
+    }
+
+    for (const value of [null, undefined]) {
+      it(`rejects ${String(value)} as missing`, () => {
+        assertInvalidInput(
+          () => parseSetStatePayload(value),
+          'Missing state in msg.payload',
           '{"on": true, "bri": 128}',
         );
       });

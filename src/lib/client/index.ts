@@ -254,9 +254,15 @@ export class DeviceClient implements DeviceClientApi {
     }
 
     // Messages that arrive together share one load instead of reading the lists once each.
-    this.listsLoading ??= this.loadEffectLists(options).finally(() => {
-      this.listsLoading = undefined;
-    });
+    if (this.listsLoading === undefined) {
+      const loading: Promise<EffectLists> = this.loadEffectLists(options).finally(() => {
+        // A reboot may have started a newer load meanwhile, which stays shared.
+        if (this.listsLoading === loading) {
+          this.listsLoading = undefined;
+        }
+      });
+      this.listsLoading = loading;
+    }
     return this.listsLoading;
   }
 
@@ -370,7 +376,7 @@ export class DeviceClient implements DeviceClientApi {
         return;
       }
 
-      const shared = this.lane.findSharedRead(path);
+      const shared = this.lane.findSharedRead(path, options.fresh === true);
       if (shared !== undefined) {
         shared.callers.push(caller);
         this.watchCaller(shared, caller, options.signal);

@@ -121,8 +121,9 @@ export class RequestLane {
   /**
    * Finds a read of `path` that a new caller can share: a queued one with no write queued
    * after it, or the one on the wire when nothing is queued and no write is on the wire.
+   * With `queuedOnly`, a read already on the wire is never shared.
    */
-  findSharedRead(path: string): Job | undefined {
+  findSharedRead(path: string, queuedOnly = false): Job | undefined {
     for (let index = this.queue.length - 1; index >= 0; index--) {
       const job = this.queue[index];
       if (job.kind === 'write') {
@@ -132,7 +133,7 @@ export class RequestLane {
         return job;
       }
     }
-    if (this.queue.length > 0) {
+    if (this.queue.length > 0 || queuedOnly) {
       return undefined;
     }
 

@@ -172,6 +172,9 @@ export class ConnectionLifecycle {
     if (STRUGGLING.has(errorClass)) {
       this.notAnsweringInRow = 0;
       this.cleanInRow = 0;
+      // A busy or struggling device did reply, so a pending probe is no longer needed.
+      this.clearProbeTimer();
+      this.unreachableSince = undefined;
       if (this.current !== 'degraded') {
         this.transition('degraded', describeStruggle(errorClass), errorClass);
       }
@@ -182,6 +185,7 @@ export class ConnectionLifecycle {
       // The device responded, so it is reachable even though this request failed.
       this.notAnsweringInRow = 0;
       if (this.current === 'connecting' || this.current === 'probing') {
+        this.unreachableSince = undefined;
         this.transition('connected', 'the device answered', errorClass);
       }
     }

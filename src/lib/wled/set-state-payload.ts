@@ -295,6 +295,9 @@ function parseShorthandString(payload: string): Record<string, unknown> {
 }
 
 function invalidState(payload: unknown) {
+  if (payload === undefined || payload === null) {
+    return invalidInput('input.missing-state', { path: PAYLOAD_PATH, forms: SHORTHAND_FORMS_TEXT });
+  }
   return invalidInput('input.invalid-state', {
     value: describeValue(payload),
     path: PAYLOAD_PATH,
