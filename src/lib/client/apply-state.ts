@@ -16,16 +16,16 @@ export interface AppliedState {
   /** The device's state after the change. */
   state: WledState;
   /** Why the state could not be read again after a preset or playlist; `state` is then the
-   *  answer to the write, which predates them. */
+   *  write's response, which predates them. */
   readBackError?: WledError;
 }
 
 /**
  * Sends a state patch and returns the device's state after it. WLED loads presets and
- * playlists only after it has answered, so for those the state is read once more, never
- * sharing a read that was sent before the write, and once again after a short pause when the
- * requested preset is not shown yet. A failed read does not fail the call, because the write
- * itself was applied.
+ * playlists only after it has responded, so for those the state is read once more. That read
+ * never shares a request sent before the write, and it is repeated after a short pause when
+ * the requested preset is not shown yet. A failed read does not fail the call, because the
+ * write itself was applied.
  */
 export async function applyState(
   client: DeviceClientApi,

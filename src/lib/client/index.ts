@@ -167,8 +167,8 @@ export class DeviceClient implements DeviceClientApi {
     }
     const bytes = Buffer.byteLength(JSON.stringify({ ...body, v: true }));
     if (bytes > MAX_REQUEST_BODY_BYTES) {
-      // NOTE: merged patches are not measured again; two large patches merged in the lane can
-      // still exceed the limit, and the device then answers 413 (class http).
+      // NOTE: merged patches are not measured again. Two large patches merged in the lane can
+      // still exceed the limit, and the device then responds with 413 (class http).
       return Promise.reject(
         invalidInput('input.patch-too-large', { bytes, max: MAX_REQUEST_BODY_BYTES }),
       );

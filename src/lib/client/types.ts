@@ -70,7 +70,7 @@ export interface DeviceClientOptions {
 export interface RequestOptions {
   /** Aborts the call while it waits in the queue or is on the wire. */
   signal?: AbortSignal;
-  /** For reads: never share a request that is already on the wire, because its answer may
+  /** For reads: never share a request that is already on the wire, because its response may
    *  predate something the caller has just done (set-state's read after a preset). */
   fresh?: boolean;
 }

@@ -269,9 +269,9 @@ function isPlainObject(value: unknown): value is Patch {
 }
 
 /**
- * Returns whether WLED applies part of the patch only after it has answered. Presets (`ps`)
+ * Returns whether WLED applies part of the patch only after it has responded. Presets (`ps`)
  * and playlists (`playlist`) load in the firmware's next loop, so the state in the verbose
- * answer is still the one before them (WLED 0.13 to 16.x).
+ * response is still the one before them (WLED 0.13 to 16.x).
  */
 export function appliesAfterAnswer(patch: Patch): boolean {
   return (patch.ps !== undefined && patch.ps !== -1) || patch.playlist !== undefined;
