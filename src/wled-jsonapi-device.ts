@@ -138,7 +138,8 @@ export = function (RED: NodeAPI): void {
 
     const others = addresses.add(baseUrl, node.id, name);
     if (others.length > 0) {
-      node.warn(RED._('errors.shared-address', { address: baseUrl, others: others.join(', ') }));
+      const quoted = others.map((other) => `"${other}"`).join(', ');
+      node.warn(RED._('errors.shared-address', { address: baseUrl, others: quoted }));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {

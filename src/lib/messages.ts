@@ -48,7 +48,7 @@ export const MESSAGES = {
   'input.unknown-effect-field':
     'Unknown field __fields__ in msg.payload: the effect node reads __known__',
   'input.invalid-effect-number':
-    "Invalid effect id __value__ in msg.payload: use a whole number from 0 to 255, or an effect name; an inject node's timestamp is ignored",
+    'Invalid effect id __value__ in msg.payload: use a whole number from 0 to 255, or an effect name',
   'input.invalid-effect-payload':
     'Invalid msg.payload __value__: use an effect name, or an object with __known__',
   'input.nothing-to-set':
@@ -68,7 +68,7 @@ export const MESSAGES = {
   'input.patch-not-object': 'A state patch must be an object, not __value__',
   'input.patch-not-json': 'The state patch cannot be sent as JSON: __problem__',
   'input.patch-too-large':
-    'The state patch is __bytes__ bytes of JSON, but WLED accepts at most __max__ bytes per request; split it into several messages',
+    'The state change is __bytes__ bytes of JSON, but WLED accepts at most __max__ bytes per request; split it into several messages',
 
   'request.failed': '__device__: __method__ __path__: __reason__',
   'client.closed': 'the device client is closed',
@@ -91,9 +91,9 @@ export const MESSAGES = {
   'client.indeterminate-read-failed':
     '__reason__, and reading the state back failed (__readClass__), so the write was not repeated because it is not safe to repeat',
   'client.indeterminate-no-baseline':
-    '__reason__. The state read back does not show whether it was applied (no earlier state to compare with), and it was not repeated because it is not safe to repeat',
+    '__reason__. The write was not repeated because repeating it is not safe, and with no earlier state to compare with, the state read back cannot show whether it was applied',
   'client.indeterminate-unchanged':
-    '__reason__. The state read back does not show whether it was applied (the fields it sets did not change), and it was not repeated because it is not safe to repeat',
+    '__reason__. The write was not repeated because repeating it is not safe, and the state read back shows no change in the fields it sets',
 
   'transport.connect-timeout': 'no connection within __ms__ ms',
   'transport.connect-failed': 'the connection failed (__code__)',
@@ -142,7 +142,7 @@ export const MESSAGES = {
   'input.invalid-segment-filter':
     'Invalid segment __value__: use a segment id (0, 1, ...), or leave it empty for every segment',
 
-  'advice.invalid-input': 'Correct that value; nothing was sent to the device.',
+  'advice.invalid-input': 'Nothing was sent to the device.',
   'advice.stale':
     'A reused connection had been closed by the device or a proxy; the request is repeated once on a new connection.',
   'advice.overloaded':
@@ -160,7 +160,7 @@ export const MESSAGES = {
     'The device did not answer in time; check its power and Wi-Fi, or raise the timeouts.',
   'advice.http': 'The device rejected the request; check the request and the device settings.',
   'advice.indeterminate':
-    'The write may or may not have been applied and could not be confirmed; read the state before sending it again.',
+    'Whether the write was applied is unknown; read the state before sending it again.',
   'advice.wrong-device':
     'Writes are refused until the address is checked and the flows are redeployed.',
   'advice.cancelled': 'The request was withdrawn before it completed.',

@@ -326,6 +326,28 @@ describe('device client: faults', () => {
     assert.equal(client.stats().retries, 0);
   });
 
+  it('toggle confirmed while live pushes arrive', async () => {
+    harness = await startHarness();
+    const { client, emulator } = harness;
+    await client.read('state');
+    const before = deviceState(emulator).on;
+    // A live WebSocket pushes each change at once, before the client reads the state back.
+    const stopPushes = emulator.device.onChange(() => {
+      const { state, info } = emulator.device.snapshot();
+      client.observeLiveDocument({ state, info });
+    });
+    emulator.inject({ kind: 'reset-after-headers', count: 1, path: '/json/state' });
+
+    try {
+      const result = await client.setState({ on: 't' });
+
+      assert.equal(result.data.on, !before);
+      assert.equal(deviceState(emulator).on, !before);
+    } finally {
+      stopPushes();
+    }
+  });
+
   it('toggle with no known state is indeterminate', async () => {
     harness = await startHarness();
     const { client, emulator } = harness;

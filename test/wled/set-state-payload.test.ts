@@ -344,7 +344,11 @@ describe('parseSetStatePayload', () => {
 
     for (const [name, payload, fragments] of cases) {
       it(`rejects ${name}`, () => {
-        assertInvalidInput(() => parseSetStatePayload(payload), ...fragments, 'nothing was sent');
+        assertInvalidInput(
+          () => parseSetStatePayload(payload),
+          ...fragments,
+          'Nothing was sent to the device',
+        );
       });
     }
   });

@@ -49,6 +49,9 @@ export interface Job {
   abortUnwanted?: () => void;
   /** Outcome set by `run`: the parsed body or the classified failure, with the attempt figures. */
   outcome?: JobOutcome;
+  /** The device state the client knew when the write started, for the read-back after a
+   *  failed write that is not safe to repeat. */
+  baseline?: WledState;
 }
 
 export interface JobOutcome {

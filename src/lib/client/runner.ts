@@ -44,6 +44,11 @@ export class JobRunner {
     // NOTE: AbortSignal.any is not used to combine the deadline with the close signal. On
     // Node 20.20, each signal it derives from the long-lived close signal stayed in memory
     // (about 50 bytes each over 500 000 calls in a loop), so one controller per job is used.
+    // Taken now, because live pushes of this very write can update the known state before a
+    // read-back would compare against it.
+    if (job.kind === 'write') {
+      job.baseline = this.context.identity.lastKnownState;
+    }
     const jobAbort = new AbortController();
     const abort = (errorClass: ErrorClass, what: MessageText): void => {
       if (!jobAbort.signal.aborted) {
@@ -226,9 +231,9 @@ export class JobRunner {
     failure: AttemptFailure,
     attempts: number,
   ): Promise<JobOutcome> {
-    // NOTE: the baseline is the last state this client saw. A change made by another
-    // controller since then can be taken for the effect of this write.
-    const baseline = this.context.identity.lastKnownState;
+    // NOTE: the baseline is the state this client knew when the write started. A change made
+    // by another controller since then can be taken for the effect of this write.
+    const baseline = job.baseline;
     const reread = new AbortController();
     const timer = setTimeout(
       () =>

@@ -28,7 +28,12 @@ export function describeValue(value: unknown): string {
     // Circular structures and other values JSON cannot show.
     text = Object.prototype.toString.call(value);
   }
-  return text.length > MAX_SHOWN_LENGTH ? `${text.slice(0, MAX_SHOWN_LENGTH)}...` : text;
+  if (text.length <= MAX_SHOWN_LENGTH) {
+    return text;
+  }
+  // A cut string keeps its closing quote, so the value still reads as one.
+  const cut = `${text.slice(0, MAX_SHOWN_LENGTH)}...`;
+  return text.startsWith('"') ? `${cut}"` : cut;
 }
 
 /** Builds the error for one rejected value, e.g. `Invalid brightness 300 in msg.payload.bri: use ...`. */
