@@ -111,6 +111,8 @@ export class Transport {
       timeout: options.timeouts.responseMs,
       scheduling: 'lifo' as const,
     };
+    // NOTE: the https path (a device behind a TLS reverse proxy) has no test, because the
+    // emulator serves plain HTTP only.
     this.agent = this.secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
 
     const auth =
