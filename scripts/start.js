@@ -12,7 +12,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { setTimeout, clearTimeout } = require('node:timers');
+const { setInterval, setTimeout, clearTimeout } = require('node:timers');
 
 const root = path.join(__dirname, '..');
 const packageName = require(path.join(root, 'package.json')).name;
@@ -43,6 +43,15 @@ process.stdout.on('error', () => {
   void stop(0);
 });
 process.stderr.on('error', () => void stop(0));
+
+// `kill <npm's pid>` ends npm and the shell it started, but npm 11 does not pass the signal on
+// to this script. A parent that has gone away therefore means stop as well.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) {
+    void stop(0);
+  }
+}, 1000).unref();
 
 main().catch((err) => {
   console.error(`npm start failed: ${err && err.stack ? err.stack : err}`);
