@@ -102,6 +102,45 @@ function watchFor(
   return { firstChangeAt: () => firstChangeAt, shownAt: () => shownAt, stop };
 }
 
+type FloodWatch = ReturnType<typeof watchFor>;
+
+/** Timings and outcome counts of one flood, which each contender measures its own way. */
+interface FloodMeasures {
+  errors: number;
+  drainMs: number;
+  injectMs: number;
+  lastSentAt: number;
+  errorKinds: Record<string, number>;
+}
+
+/** Assembles a contender's figures with the device's counters and what the watch saw. */
+function floodRun(
+  contender: string,
+  messages: number,
+  emulator: Emulator,
+  watch: FloodWatch,
+  last: FloodPatch,
+  measures: FloodMeasures,
+): FloodRun {
+  const stats = emulator.stats();
+  return {
+    contender,
+    messages,
+    requests: stats.requests,
+    getsByPath: stats.getsByPath,
+    postsByPath: stats.postsByPath,
+    maxConcurrent: stats.maxConcurrent,
+    errors: measures.errors,
+    busyReplies: stats.busyReplies,
+    drainMs: measures.drainMs,
+    firstChangeMs: watch.firstChangeAt() - measures.lastSentAt,
+    lastValueMs: watch.shownAt() - measures.lastSentAt,
+    finalIsLast: shows(emulator, last),
+    injectMs: measures.injectMs,
+    errorKinds: measures.errorKinds,
+  };
+}
+
 function floodFlow(port: number): FlowNode[] {
   // Node-RED treats a node without x and y as a config node, so flow nodes get a position.
   const at = { x: 100, y: 100 };
@@ -209,23 +248,13 @@ async function floodThroughNode(messages: number, latencyMs?: Latency): Promise<
     const drainMs = performance.now() - lastSentAt;
     watch.stop();
 
-    const stats = emulator.stats();
-    return {
-      contender: NODE_FLOOD,
-      messages,
-      requests: stats.requests,
-      getsByPath: stats.getsByPath,
-      postsByPath: stats.postsByPath,
-      maxConcurrent: stats.maxConcurrent,
+    return floodRun(NODE_FLOOD, messages, emulator, watch, last, {
       errors: failed + (messages - ok - failed),
-      busyReplies: stats.busyReplies,
       drainMs,
-      firstChangeMs: watch.firstChangeAt() - lastSentAt,
-      lastValueMs: watch.shownAt() - lastSentAt,
-      finalIsLast: shows(emulator, last),
       injectMs: lastSentAt - injectStart,
+      lastSentAt,
       errorKinds,
-    };
+    });
   } finally {
     await unloadFlow();
     await emulator.close();
@@ -261,23 +290,13 @@ async function floodThroughAxios(messages: number, latencyMs?: Latency): Promise
     }
     // Sockets the emulator still holds (ones the client gave up on) must not leak into the
     // next round's figures; the emulator closes with the round.
-    const stats = emulator.stats();
-    return {
-      contender: AXIOS_FLOOD,
-      messages,
-      requests: stats.requests,
-      getsByPath: stats.getsByPath,
-      postsByPath: stats.postsByPath,
-      maxConcurrent: stats.maxConcurrent,
+    return floodRun(AXIOS_FLOOD, messages, emulator, watch, last, {
       errors: outcomes.filter((outcome) => outcome.status === 'rejected').length,
-      busyReplies: stats.busyReplies,
       drainMs,
-      firstChangeMs: watch.firstChangeAt() - lastSentAt,
-      lastValueMs: watch.shownAt() - lastSentAt,
-      finalIsLast: shows(emulator, last),
       injectMs,
+      lastSentAt,
       errorKinds,
-    };
+    });
   } finally {
     await emulator.close();
   }
@@ -323,23 +342,13 @@ async function floodThroughClient(messages: number, latencyMs?: Latency): Promis
     const drainMs = performance.now() - lastSentAt;
     watch.stop();
 
-    const stats = emulator.stats();
-    return {
-      contender: CLIENT_FLOOD,
-      messages,
-      requests: stats.requests,
-      getsByPath: stats.getsByPath,
-      postsByPath: stats.postsByPath,
-      maxConcurrent: stats.maxConcurrent,
+    return floodRun(CLIENT_FLOOD, messages, emulator, watch, last, {
       errors: failed + (messages - ok - failed),
-      busyReplies: stats.busyReplies,
       drainMs,
-      firstChangeMs: watch.firstChangeAt() - lastSentAt,
-      lastValueMs: watch.shownAt() - lastSentAt,
-      finalIsLast: shows(emulator, last),
       injectMs: lastSentAt - injectStart,
+      lastSentAt,
       errorKinds,
-    };
+    });
   } finally {
     await client.close();
     await emulator.close();
