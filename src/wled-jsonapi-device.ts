@@ -29,6 +29,8 @@ interface DeviceNodeDef extends NodeDef {
   minWriteSpacing?: string | number;
   /** Whether responses are parsed with Node's lenient HTTP parser (absent = false). */
   lenientParser?: boolean;
+  /** Whether an https address may present any certificate (absent = false). */
+  acceptAnyCertificate?: boolean;
   /** Milliseconds between `/json/si` polls while the WebSocket is down; empty means the default. */
   pollInterval?: string | number;
   /** Milliseconds between WebSocket heartbeat pings; empty means the default. */
@@ -107,6 +109,7 @@ export = function (RED: NodeAPI): void {
       maxInFlight: Number(config.maxInFlight) === 2 ? 2 : 1,
       minWriteSpacingMs: numberOr(config.minWriteSpacing, 0, 0),
       lenientParser: config.lenientParser === true,
+      acceptAnyCertificate: config.acceptAnyCertificate === true,
       recovery,
       // Marks the changes of this Node-RED's own writes for the state-changed nodes.
       onWrite: (patch) => live.beginWrite(patch),

@@ -98,6 +98,7 @@ export const MESSAGES = {
   'transport.connect-timeout': 'no connection within __ms__ ms',
   'transport.connect-failed': 'the connection failed (__code__)',
   'transport.unparsable': 'the response could not be parsed (__code__)',
+  'transport.tls-failed': 'the TLS connection failed (__code__)',
   'transport.response-timeout': 'no response data for __ms__ ms',
   'transport.too-large': 'the response is larger than the client accepts',
   'transport.body-cut-off':
@@ -155,6 +156,8 @@ export const MESSAGES = {
     'The answer was not valid WLED JSON; check that the address points at a WLED device.',
   'advice.protocol':
     'The device sent HTTP that Node.js cannot parse; update the WLED firmware, or turn on lenient HTTP parsing in the device node.',
+  'advice.tls':
+    "The https address's certificate or TLS setup was rejected; give the proxy a certificate that Node.js trusts, check the address's scheme and port, or turn on Accept any certificate in the device node.",
   'advice.unreachable': 'The device is not answering; check its power, its Wi-Fi and the address.',
   'advice.timeout':
     'The device did not answer in time; check its power and Wi-Fi, or raise the timeouts.',

@@ -53,6 +53,31 @@ export function isConnectFailure(code: string | undefined): boolean {
   return code !== undefined && CONNECT_CODES.has(code);
 }
 
+/** Certificate errors of Node's TLS layer: the connection to an https address was refused
+ *  on our side, because the certificate could not be verified. */
+const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Returns whether an error code comes from TLS: a rejected certificate or a failed handshake
+ *  (OpenSSL reports ERR_SSL_WRONG_VERSION_NUMBER when the port responds in plain HTTP). */
+function isTlsFailure(code: string | undefined): boolean {
+  return (
+    code !== undefined &&
+    (CERTIFICATE_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+  );
+}
+
 /** Start of the firmware's overload reply. WLED 16.x sends it without the blank line that
  *  ends the header block, so Node never parses a response from it. */
 const OVERLOAD_STATUS_LINE = /^HTTP\/1\.[01] 503/;
@@ -119,6 +144,9 @@ export function classifyTransportError(
   }
   if (isConnectFailure(code)) {
     return make('unreachable', 'transport.connect-failed', { code: String(code) });
+  }
+  if (isTlsFailure(code)) {
+    return make('tls', 'transport.tls-failed', { code: String(code) });
   }
   if (code !== undefined && code.startsWith('HPE_')) {
     return make('protocol', 'transport.unparsable', { code });

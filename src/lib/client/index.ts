@@ -89,6 +89,7 @@ export class DeviceClient implements DeviceClientApi {
       timeouts: this.timeouts,
       maxSockets: maxInFlight,
       lenientParser: options.lenientParser,
+      acceptAnyCertificate: options.acceptAnyCertificate,
     });
 
     const minSpacing = options.minWriteSpacingMs ?? 0;

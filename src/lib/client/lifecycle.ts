@@ -181,7 +181,7 @@ export class ConnectionLifecycle {
       return;
     }
 
-    if (errorClass === 'http' || errorClass === 'protocol') {
+    if (errorClass === 'http' || errorClass === 'protocol' || errorClass === 'tls') {
       // The device responded, so it is reachable even though this request failed.
       this.notAnsweringInRow = 0;
       if (this.current === 'connecting' || this.current === 'probing') {

@@ -88,6 +88,8 @@ export interface TransportOptions {
   maxSockets: number;
   /** Accepts HTTP framing that Node's strict parser rejects (see DeviceClientOptions). */
   lenientParser?: boolean;
+  /** Skips the certificate check of an https address (see DeviceClientOptions). */
+  acceptAnyCertificate?: boolean;
 }
 
 const socketUses = new WeakMap<Socket, number>();
@@ -111,9 +113,12 @@ export class Transport {
       timeout: options.timeouts.responseMs,
       scheduling: 'lifo' as const,
     };
-    // NOTE: the https path (a device behind a TLS reverse proxy) has no test, because the
-    // emulator serves plain HTTP only.
-    this.agent = this.secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.agent = this.secure
+      ? new HttpsAgent({
+          ...agentOptions,
+          rejectUnauthorized: options.acceptAnyCertificate !== true,
+        })
+      : new HttpAgent(agentOptions);
 
     const auth =
       options.username !== undefined && options.username !== ''

@@ -52,6 +52,11 @@ export interface DeviceClientOptions {
    * spaces, which the strict parser rejects as HPE_INVALID_CHUNK_SIZE. Off by default.
    */
   lenientParser?: boolean;
+  /**
+   * Accepts any certificate at an https address, such as a reverse proxy's self-signed one.
+   * The connection is then encrypted but not authenticated. Off by default.
+   */
+  acceptAnyCertificate?: boolean;
   /** How long `close()` lets the request on the wire finish before aborting it, in
    *  milliseconds (default 1000). */
   closeGraceMs?: number;

@@ -80,8 +80,9 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
       return;
     }
 
-    // NOTE: credentials of an undeployed node are not available here, so a probe of a device
-    // behind basic auth fails with class http until the node is deployed.
+    // NOTE: the credentials and options of an undeployed node are not available here, so a
+    // probe of a device behind basic auth fails with class http, and one behind a self-signed
+    // certificate with class tls, until the node is deployed.
     const client = new DeviceClient({
       name: baseUrl,
       baseUrl,
