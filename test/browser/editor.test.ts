@@ -256,7 +256,7 @@ describe('editor in a real browser', function () {
     assert.match(text, / · \d+ ms$/);
 
     // Closing the dialog makes the effect dialog reload its lists from the new host; the next
-    // test reads them, so this one waits for that load's answer.
+    // test reads them, so this one waits for that load's response.
     const reloaded = page.waitForResponse((response) =>
       new URL(response.url()).pathname.endsWith('/effects'),
     );

@@ -40,7 +40,7 @@ describe('applyState', () => {
   it('keeps the write when the read fails', async () => {
     harness = await startHarness();
     const { client } = harness;
-    // The real client, except that its reads fail as a device that stopped answering would.
+    // The real client, except that its reads time out as with a device that stopped responding.
     const failingReads: DeviceClientApi = Object.create(client) as DeviceClientApi;
     const timedOut = messageText('transport.response-timeout', { ms: 1000 });
     failingReads.read = () => Promise.reject(new WledError('timeout', timedOut));

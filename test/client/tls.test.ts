@@ -39,7 +39,7 @@ function selfSignedCertificate(dir: string): { key: Buffer; cert: Buffer } {
   return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
 }
 
-/** A TLS reverse proxy on loopback in front of the emulator. */
+/** Starts a TLS reverse proxy on loopback in front of the emulator. */
 async function startProxy(
   emulator: Emulator,
   credentials: { key: Buffer; cert: Buffer },

@@ -55,7 +55,8 @@ describe('wled-jsonapi-get-state node', function () {
 
     node.receive({ resource: 'full' });
     const full = (await out1.at(1)).payload as Record<string, unknown>;
-    assert.ok(full.state && full.info);
+    assert.ok(full.state);
+    assert.ok(full.info);
 
     node.receive({ resource: 'effects' });
     const effects = (await out1.at(2)).payload as string[];

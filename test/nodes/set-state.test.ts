@@ -160,7 +160,7 @@ describe('wled-jsonapi-set-state node', function () {
     const msg = await out1.at(0);
 
     assert.equal(emulator.stats().postsByPath['/json/state'], posts + 1);
-    // WLED loads a preset after it answers, so the node reads the state again to output it.
+    // WLED loads a preset after it responds, so the node reads the state again to output it.
     assert.equal((msg.payload as { ps: number }).ps, 1);
   });
 

@@ -15,8 +15,8 @@ const PRESET_SETTLE_MS = 100;
 export interface AppliedState {
   /** The device's state after the change. */
   state: WledState;
-  /** Why the state could not be read again after a preset or playlist; `state` is then the
-   *  write's response, which predates them. */
+  /** The failure of the read after a preset or playlist; `state` is then the write's
+   *  response, which predates them. */
   readBackError?: WledError;
 }
 

@@ -13,7 +13,7 @@ import { classifyPatch } from '../wled/state-patch';
 import { requestError, withDetails } from './classify';
 import { ClientCounters } from './counters';
 import { DeviceIdentity, type IdentityFinding } from './identity';
-import { RequestLane, type Caller, type Job, type JobOutcome } from './lane';
+import { probeJob, RequestLane, type Caller, type Job, type JobOutcome } from './lane';
 import { ConnectionLifecycle, DEFAULT_RECOVERY, type RecoveryOptions } from './lifecycle';
 import { JobRunner } from './runner';
 import { Transport } from './transport';
@@ -162,11 +162,11 @@ export class DeviceClient implements DeviceClientApi {
     // The client adds `"v": true` itself when it sends the merged patch.
     const body = { ...patch };
     delete body.v;
-    const notJson = jsonProblem(body);
-    if (notJson !== undefined) {
-      return Promise.reject(invalidInput('input.patch-not-json', { problem: notJson }));
+    // One serialization checks both that the body is JSON and that WLED takes its size.
+    const bytes = jsonByteLength({ ...body, v: true });
+    if (typeof bytes === 'string') {
+      return Promise.reject(invalidInput('input.patch-not-json', { problem: bytes }));
     }
-    const bytes = Buffer.byteLength(JSON.stringify({ ...body, v: true }));
     if (bytes > MAX_REQUEST_BODY_BYTES) {
       // NOTE: merged patches are not measured again. Two large patches merged in the lane can
       // still exceed the limit, and the device then responds with 413 (class http).
@@ -610,16 +610,7 @@ export class DeviceClient implements DeviceClientApi {
   }
 
   private startProbe(): void {
-    const probe: Job = {
-      kind: 'probe',
-      method: 'GET',
-      path: RESOURCE_PATHS.info,
-      validate: validatorFor(RESOURCE_PATHS.info),
-      callers: [],
-      mergedWrites: 1,
-      started: false,
-    };
-    this.lane.enqueueFirst(probe);
+    this.lane.enqueueFirst(probeJob(RESOURCE_PATHS.info, validatorFor(RESOURCE_PATHS.info), false));
   }
 
   private async shutDown(): Promise<void> {
@@ -683,10 +674,10 @@ function errorForCaller(error: WledError, diagnostics: RequestDiagnostics): Wled
 }
 
 /** Returns why `value` cannot be sent as JSON, or undefined when it can. */
-function jsonProblem(value: unknown): string | undefined {
+/** Returns the size of `value` as JSON in bytes, or why it cannot be serialized. */
+function jsonByteLength(value: unknown): number | string {
   try {
-    JSON.stringify(value);
-    return undefined;
+    return Buffer.byteLength(JSON.stringify(value));
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

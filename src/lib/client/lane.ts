@@ -54,6 +54,12 @@ export interface Job {
   baseline?: WledState;
 }
 
+/** Builds a GET that no caller waits for: a probe, the identity read or a write's read-back.
+ *  `started` is true when the runner sends it itself instead of queueing it in the lane. */
+export function probeJob(path: string, validate: Validator, started: boolean): Job {
+  return { kind: 'probe', method: 'GET', path, validate, callers: [], mergedWrites: 1, started };
+}
+
 export interface JobOutcome {
   data?: unknown;
   error?: WledError;

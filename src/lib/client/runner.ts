@@ -10,7 +10,7 @@ import { RESOURCE_PATHS } from '../wled/resources';
 import { AbortReason, failureReason, requestError, requestFailure, withDetails } from './classify';
 import type { ClientCounters } from './counters';
 import type { DeviceIdentity } from './identity';
-import type { Job, JobOutcome } from './lane';
+import { probeJob, type Job, type JobOutcome } from './lane';
 import type { ConnectionLifecycle } from './lifecycle';
 import { decideRetry, type RetryCounters } from './retry';
 import type { AttemptFailure, AttemptSuccess, Transport } from './transport';
@@ -198,15 +198,7 @@ export class JobRunner {
   /** Records the device's identity on first contact (GET /json/info). Returns an error only
    *  when the device could not be reached at all, which fails the job that needed it. */
   private async identify(signal: AbortSignal): Promise<WledError | undefined> {
-    const probe: Job = {
-      kind: 'probe',
-      method: 'GET',
-      path: RESOURCE_PATHS.info,
-      validate: validatorFor(RESOURCE_PATHS.info),
-      callers: [],
-      mergedWrites: 1,
-      started: true,
-    };
+    const probe = probeJob(RESOURCE_PATHS.info, validatorFor(RESOURCE_PATHS.info), true);
     const result = await this.sendAttempt(probe, signal, false);
     if (!isFailure(result)) {
       this.onAttemptSuccess(probe, result);
@@ -249,15 +241,7 @@ export class JobRunner {
       reread.abort(new AbortReason('closed', messageText('client.was-closed')));
     this.context.closeSignal.addEventListener('abort', onClose, { once: true });
 
-    const read: Job = {
-      kind: 'probe',
-      method: 'GET',
-      path: RESOURCE_PATHS.state,
-      validate: expectObject,
-      callers: [],
-      mergedWrites: 1,
-      started: true,
-    };
+    const read = probeJob(RESOURCE_PATHS.state, expectObject, true);
     let result: AttemptSuccess | AttemptFailure;
     try {
       result = this.context.lifecycle.ended

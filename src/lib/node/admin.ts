@@ -16,6 +16,7 @@ import { parseHost } from '../wled/host';
 import { listNames } from '../wled/names';
 import { parseFxData } from '../wled/fxdata';
 import type { DeviceConfigNode } from './flow-node';
+import type { DeviceHub } from './device-hub';
 import { localizeError } from './localize';
 
 export const DEVICE_TYPE = 'wled-jsonapi-device';
@@ -37,30 +38,38 @@ export function registerAdminRoutes(RED: NodeAPI, logger: Logger): void {
   const read = RED.auth.needsPermission(`${DEVICE_TYPE}.read`);
   const write = RED.auth.needsPermission(`${DEVICE_TYPE}.write`);
 
-  RED.httpAdmin.get('/wled-jsonapi/devices/:id/:query', read, (req: Request, res: Response) => {
-    const isStats = req.params.query === 'stats';
-    const query = isStats ? undefined : queryFor(req, res);
-    if (!query && !isStats) {
-      return;
-    }
-
+  /** Returns the hub of the deployed device node the route names, or sends 404. */
+  const deployedHub = (req: Request, res: Response): DeviceHub | undefined => {
     const node = RED.nodes.getNode(String(req.params.id)) as DeviceConfigNode | null;
     if (!node || node.type !== DEVICE_TYPE || !node.hub) {
       // The editor then retries through the probe route with the host it has.
       res.status(404).json({ error: 'not-deployed', message: 'The device node is not deployed' });
-      return;
+      return undefined;
     }
-    if (isStats) {
+    return node.hub;
+  };
+
+  // Registered before the device queries, whose `:query` would otherwise match "stats".
+  RED.httpAdmin.get('/wled-jsonapi/devices/:id/stats', read, (req: Request, res: Response) => {
+    const hub = deployedHub(req, res);
+    if (hub) {
       // Counters and error messages only, so no credentials and no device state.
-      res.json({ client: node.hub.client?.stats(), live: node.hub.live?.stats() });
+      res.json({ client: hub.client?.stats(), live: hub.live?.stats() });
+    }
+  });
+
+  RED.httpAdmin.get('/wled-jsonapi/devices/:id/:query', read, (req: Request, res: Response) => {
+    const query = queryFor(req, res);
+    const hub = query && deployedHub(req, res);
+    if (!query || !hub) {
       return;
     }
-    if (!node.hub.client || !query) {
-      sendError(RED, res, node.hub.configError);
+    if (!hub.client) {
+      sendError(RED, res, hub.configError);
       return;
     }
 
-    void answer(RED, res, query, node.hub.client);
+    void answer(RED, res, query, hub.client);
   });
 
   // Needs write permission: it makes the runtime open connections to an address the caller

@@ -42,16 +42,7 @@ export interface RequestFailedPayload {
 }
 
 /** `msg.payload` of a diagnostics message sent when the device's connection state changes. */
-export interface StateChangePayload {
-  event: 'state-change';
-  device: string;
-  from: ConnectionState;
-  to: ConnectionState;
-  reason: string;
-  errorClass?: ErrorClass;
-  /** Epoch milliseconds of the change. */
-  at: number;
-}
+export type StateChangePayload = { event: 'state-change' } & StateChange;
 
 /** A message for output 2; `topic` repeats the input message's topic when it is a string. */
 export interface DiagnosticsMessage<P> {
